@@ -1,0 +1,10 @@
+// The ngcp-fleet Pulumi program: stack config → validated cluster spec →
+// one NgcpNode per node, converged by the dynamic providers over SSH.
+import { NgcpCluster } from "./components/cluster";
+import { loadClusterSpec } from "./spec/load";
+
+const { spec, sshPrivateKey } = loadClusterSpec();
+const cluster = new NgcpCluster(spec.environment, { spec, sshPrivateKey });
+
+/** Per node: what is managed and its key facts. */
+export const nodes = cluster.summary();

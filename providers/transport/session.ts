@@ -1,0 +1,339 @@
+import { Client, type ClientChannel, type SFTPWrapper } from "ssh2";
+import { randomBytes } from "node:crypto";
+import { readFileSync } from "node:fs";
+import { commandLine } from "./quote";
+import { redact } from "./redact";
+import { CommandTimeoutError, HostKeyMismatchError, NodeUnreachableError, RemoteCommandError } from "./errors";
+import { type NodeTarget, describeTarget, fingerprint, parsePublicKeyLine } from "./target";
+
+export interface ExecOptions {
+  /** Bytes for the command's standard input: the only way a secret reaches a node. */
+  readonly stdin?: string | Buffer;
+  /** @default target.commandTimeoutMs, else 120000 */
+  readonly timeoutMs?: number;
+  /** Values to redact from the command line and output in any error. */
+  readonly secrets?: readonly (string | undefined)[];
+  /** Exit codes that are not failures (e.g. `grep` returning 1). @default [0] */
+  readonly okExitCodes?: readonly number[];
+}
+
+export interface ExecResult {
+  readonly stdout: string;
+  readonly stderr: string;
+  readonly exitCode: number;
+}
+
+export interface WriteFileOptions {
+  /** @default 0o644 */
+  readonly mode?: number;
+  /** @default 0 (root) */
+  readonly uid?: number;
+  /** @default 0 (root) */
+  readonly gid?: number;
+}
+
+/** OpenSSH allows 10 sessions per connection by default (MaxSessions); stay below it. */
+const MAX_CHANNELS_PER_CONNECTION = 8;
+
+/**
+ * One SSH connection to one node, multiplexing commands, SFTP and tunnels.
+ * Created only through the pool below, so every resource of a provider process
+ * shares it.
+ */
+export class NodeSession {
+  private sftpChannel: Promise<SFTPWrapper> | undefined;
+  private activeChannels = 0;
+  private readonly waiting: (() => void)[] = [];
+  closed = false;
+
+  constructor(
+    readonly target: NodeTarget,
+    readonly client: Client,
+  ) {
+    client.on("close", () => {
+      this.closed = true;
+    });
+  }
+
+  /** Runs argv on the node (each word quoted by `commandLine`); fails on exit status, not on stderr. */
+  async exec(argv: readonly string[], options: ExecOptions = {}): Promise<ExecResult> {
+    const sudoArgv = this.target.sudo && (this.target.user ?? "root") !== "root" ? ["sudo", "-n", "--", ...argv] : argv;
+    return this.execLine(commandLine(sudoArgv), options);
+  }
+
+  /**
+   * Runs a POSIX sh script fed on stdin (`sh -s`): many reads in one round trip,
+   * and nothing of the script appears in the node's process list.
+   */
+  async script(script: string, options: Omit<ExecOptions, "stdin"> = {}): Promise<ExecResult> {
+    return this.exec(["sh", "-s"], { ...options, stdin: script });
+  }
+
+  private async execLine(line: string, options: ExecOptions): Promise<ExecResult> {
+    const node = this.target.name;
+    const shown = redact(line, options.secrets);
+    const timeoutMs = options.timeoutMs ?? this.target.commandTimeoutMs ?? 120_000;
+    await this.acquireChannel();
+    try {
+      const channel = await new Promise<ClientChannel>((resolve, reject) => {
+        this.client.exec(line, (err, stream) => (err ? reject(err) : resolve(stream)));
+      });
+      const result = await new Promise<ExecResult & { signal?: string }>((resolve, reject) => {
+        const out: Buffer[] = [];
+        const err: Buffer[] = [];
+        let exitCode: number | null = null;
+        let signal: string | undefined;
+        const timer = setTimeout(() => {
+          channel.close();
+          reject(new CommandTimeoutError(node, shown, timeoutMs));
+        }, timeoutMs);
+        channel.on("data", (chunk: Buffer) => out.push(chunk));
+        channel.stderr.on("data", (chunk: Buffer) => err.push(chunk));
+        channel.on("exit", (code: number | null, sig?: string) => {
+          exitCode = code;
+          signal = sig;
+        });
+        channel.on("close", () => {
+          clearTimeout(timer);
+          resolve({
+            stdout: Buffer.concat(out).toString("utf8"),
+            stderr: Buffer.concat(err).toString("utf8"),
+            exitCode: exitCode ?? -1,
+            signal,
+          });
+        });
+        channel.end(options.stdin ?? "");
+      });
+      const ok = options.okExitCodes ?? [0];
+      if (!ok.includes(result.exitCode)) {
+        throw new RemoteCommandError(
+          node,
+          shown,
+          result.exitCode === -1 ? null : result.exitCode,
+          result.signal,
+          redact(result.stderr, options.secrets),
+          redact(result.stdout, options.secrets),
+        );
+      }
+      return { stdout: result.stdout, stderr: result.stderr, exitCode: result.exitCode };
+    } finally {
+      this.releaseChannel();
+    }
+  }
+
+  /** Reads a file over SFTP; `undefined` when it does not exist. */
+  async readFile(path: string): Promise<Buffer | undefined> {
+    const sftp = await this.sftp();
+    return new Promise((resolve, reject) => {
+      sftp.readFile(path, (err: NodeJS.ErrnoException | undefined | null, data: Buffer) => {
+        if (err) {
+          // SFTP status 2 is "no such file".
+          return (err as { code?: unknown }).code === 2 ? resolve(undefined) : reject(this.sftpError("read", path, err));
+        }
+        resolve(data);
+      });
+    });
+  }
+
+  /**
+   * Writes a file atomically: a temporary file in the same directory, written,
+   * fsynced, given its mode and owner, then renamed over the target. A reader
+   * sees the old file or the new one, never half of either.
+   */
+  async writeFileAtomic(path: string, data: string | Buffer, options: WriteFileOptions = {}): Promise<void> {
+    const mode = options.mode ?? 0o644;
+    const slash = path.lastIndexOf("/");
+    if (slash < 0) {
+      throw new Error(`writeFileAtomic needs an absolute path, got: ${path}`);
+    }
+    const temp = `${path.slice(0, slash)}/.${path.slice(slash + 1)}.ngcp-fleet-${randomBytes(6).toString("hex")}`;
+    const sftp = await this.sftp();
+    const call = <T>(what: string, fn: (cb: (err: Error | null | undefined, value?: T) => void) => void) =>
+      new Promise<T>((resolve, reject) =>
+        fn((err, value) => (err ? reject(this.sftpError(what, path, err)) : resolve(value as T))),
+      );
+    // Created with the final mode so a secret is never readable, not even briefly.
+    const handle = await call<Buffer>("open", (cb) => sftp.open(temp, "w", { mode }, cb));
+    try {
+      const bytes = typeof data === "string" ? Buffer.from(data, "utf8") : data;
+      let offset = 0;
+      while (offset < bytes.length) {
+        const length = Math.min(32 * 1024, bytes.length - offset);
+        await call("write", (cb) => sftp.write(handle, bytes, offset, length, offset, cb));
+        offset += length;
+      }
+      await call("fchmod", (cb) => sftp.fchmod(handle, mode, cb));
+      await call("fchown", (cb) => sftp.fchown(handle, options.uid ?? 0, options.gid ?? 0, cb));
+      await call("fsync", (cb) => sftp.ext_openssh_fsync(handle, cb));
+    } catch (err) {
+      await call("close", (cb) => sftp.close(handle, cb)).catch(() => undefined);
+      await call("unlink", (cb) => sftp.unlink(temp, cb)).catch(() => undefined);
+      throw err;
+    }
+    await call("close", (cb) => sftp.close(handle, cb));
+    // Plain SFTP rename refuses to replace; OpenSSH's posix-rename is rename(2).
+    await call("rename", (cb) => sftp.ext_openssh_rename(temp, path, cb)).catch(async (err) => {
+      await call("unlink", (cb) => sftp.unlink(temp, cb)).catch(() => undefined);
+      throw err;
+    });
+  }
+
+  /** Opens a TCP stream from the node to one of its own ports (e.g. MariaDB on 127.0.0.1:3306). */
+  async forward(host: string, port: number): Promise<ClientChannel> {
+    return new Promise((resolve, reject) => {
+      this.client.forwardOut("127.0.0.1", 0, host, port, (err, stream) =>
+        err ? reject(new Error(`node ${this.target.name}: cannot open a tunnel to ${host}:${port}: ${err.message}`)) : resolve(stream),
+      );
+    });
+  }
+
+  private sftp(): Promise<SFTPWrapper> {
+    if (!this.sftpChannel) {
+      this.sftpChannel = new Promise<SFTPWrapper>((resolve, reject) => {
+        this.client.sftp((err, sftp) => (err ? reject(err) : resolve(sftp)));
+      });
+      this.sftpChannel.catch(() => {
+        this.sftpChannel = undefined;
+      });
+    }
+    return this.sftpChannel;
+  }
+
+  private sftpError(op: string, path: string, err: Error): Error {
+    return new Error(`node ${this.target.name}: SFTP ${op} ${path} failed: ${err.message}`);
+  }
+
+  private async acquireChannel(): Promise<void> {
+    if (this.activeChannels >= MAX_CHANNELS_PER_CONNECTION) {
+      await new Promise<void>((resolve) => this.waiting.push(resolve));
+    }
+    this.activeChannels++;
+  }
+
+  private releaseChannel(): void {
+    this.activeChannels--;
+    this.waiting.shift()?.();
+  }
+
+  end(): void {
+    this.closed = true;
+    this.client.end();
+  }
+}
+
+/** Opens a new, unpooled connection. Most code wants `sessionFor` instead. */
+export function connect(target: NodeTarget): Promise<NodeSession> {
+  const address = describeTarget(target);
+  const pinned = target.hostKey ? parsePublicKeyLine(target.hostKey) : undefined;
+  if (!pinned && !target.trustUnknownHostKey) {
+    return Promise.reject(
+      new Error(`node ${target.name}: no pinned host key (nodes[].hostKey) and trustUnknownHostKey is not set`),
+    );
+  }
+  let privateKey = target.privateKey;
+  if (!privateKey && target.privateKeyPath) {
+    try {
+      privateKey = readFileSync(target.privateKeyPath, "utf8");
+    } catch (err) {
+      return Promise.reject(
+        new Error(`node ${target.name}: cannot read ssh.privateKeyPath ${target.privateKeyPath}: ${(err as Error).message}`),
+      );
+    }
+  }
+  if (!privateKey && !process.env.SSH_AUTH_SOCK) {
+    return Promise.reject(
+      new Error(`node ${target.name}: no private key (ngcp-fleet:sshPrivateKey or ssh.privateKeyPath) and no SSH agent`),
+    );
+  }
+  return new Promise((resolve, reject) => {
+    const client = new Client();
+    let mismatch: HostKeyMismatchError | undefined;
+    let settled = false;
+    client.on("ready", () => {
+      settled = true;
+      resolve(new NodeSession(target, client));
+    });
+    client.on("error", (err: Error & { level?: string }) => {
+      if (settled) {
+        return;
+      }
+      settled = true;
+      reject(mismatch ?? new NodeUnreachableError(target.name, address, err.message));
+    });
+    client.connect({
+      host: target.host,
+      port: target.port ?? 22,
+      username: target.user ?? "root",
+      privateKey,
+      agent: privateKey ? undefined : process.env.SSH_AUTH_SOCK,
+      readyTimeout: target.connectTimeoutMs ?? 10_000,
+      keepaliveInterval: 15_000,
+      hostVerifier: (key: Buffer) => {
+        if (!pinned) {
+          return true;
+        }
+        if (key.equals(pinned.blob)) {
+          return true;
+        }
+        mismatch = new HostKeyMismatchError(target.name, fingerprint(pinned.blob), fingerprint(key));
+        return false;
+      },
+    });
+  });
+}
+
+interface Pool {
+  sessions: Map<string, Promise<NodeSession>>;
+  opened: Map<string, number>;
+}
+
+/**
+ * The pool lives on globalThis: dynamic-provider code from local modules is
+ * serialized per resource, so a module-level Map would be copied (and broken)
+ * once per resource instead of shared by all of them.
+ */
+function pool(): Pool {
+  const holder = globalThis as unknown as { __ngcpFleetSshPool?: Pool };
+  if (!holder.__ngcpFleetSshPool) {
+    holder.__ngcpFleetSshPool = { sessions: new Map(), opened: new Map() };
+  }
+  return holder.__ngcpFleetSshPool;
+}
+
+function poolKey(target: NodeTarget): string {
+  return `${describeTarget(target)}|${target.hostKey ?? "tofu"}`;
+}
+
+/** The shared connection to a node: opened on first use, reopened if it dropped. */
+export async function sessionFor(target: NodeTarget): Promise<NodeSession> {
+  const { sessions, opened } = pool();
+  const key = poolKey(target);
+  const existing = sessions.get(key);
+  if (existing) {
+    const session = await existing.catch(() => undefined);
+    if (session && !session.closed) {
+      return session;
+    }
+  }
+  const fresh = connect(target);
+  sessions.set(key, fresh);
+  opened.set(key, (opened.get(key) ?? 0) + 1);
+  fresh.catch(() => sessions.delete(key));
+  return fresh;
+}
+
+/** How many connections the pool opened per node in this process (for benchmarks and tests). */
+export function connectionsOpened(): Record<string, number> {
+  return Object.fromEntries(pool().opened);
+}
+
+/** Closes every pooled connection (CLI commands call this before exiting). */
+export async function closeAll(): Promise<void> {
+  const { sessions } = pool();
+  const all = [...sessions.values()];
+  sessions.clear();
+  for (const pending of all) {
+    const session = await pending.catch(() => undefined);
+    session?.end();
+  }
+}
