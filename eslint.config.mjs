@@ -9,6 +9,8 @@ export default tseslint.config(
   ...tseslint.configs.recommended,
   {
     files: ["**/*.ts"],
+    // @pulumi/no-output-in-template-literal needs type information.
+    languageOptions: { parserOptions: { projectService: true, tsconfigRootDir: import.meta.dirname } },
     plugins: { "@pulumi": pulumi },
     rules: {
       eqeqeq: ["error", "always"],

@@ -4,6 +4,8 @@
  * the text into facts.
  */
 
+import { parseMountOptions } from "../performance/noatime";
+
 const MARKER = "@@ngcp-fleet:";
 
 const SOURCES: Record<string, string> = {
@@ -68,18 +70,6 @@ function ramMbFromMeminfo(meminfo: string): number {
   return match ? Math.floor(Number(match[1]) / 1024) : 0;
 }
 
-/** Options of the mount that /proc/mounts lists last for `/` (the one in effect). */
-export function rootMountOptions(mounts: string, mountPoint = "/"): string[] {
-  let options: string[] = [];
-  for (const line of mounts.split("\n")) {
-    const fields = line.split(/\s+/);
-    if (fields.length >= 4 && fields[1] === mountPoint) {
-      options = fields[3].split(",");
-    }
-  }
-  return options;
-}
-
 export function parseFactsReport(report: string): NodeFactsValues {
   const sections = splitSections(report);
   const get = (name: string) => (sections.get(name) ?? "").trim();
@@ -88,7 +78,7 @@ export function parseFactsReport(report: string): NodeFactsValues {
     os: osPrettyName(get("osRelease")),
     ngcpVersion: get("ngcpVersion"),
     ramMb: ramMbFromMeminfo(get("meminfo")),
-    rootMountOptions: rootMountOptions(get("mounts")),
+    rootMountOptions: parseMountOptions(get("mounts")) ?? [],
     kernel: get("kernel"),
   };
 }

@@ -1,6 +1,6 @@
 import { strict as assert } from "node:assert";
 import { execFileSync } from "node:child_process";
-import { factsScript, parseFactsReport, rootMountOptions } from "../../providers/nodeFacts/report";
+import { factsScript, parseFactsReport } from "../../providers/nodeFacts/report";
 
 describe("NodeFacts: report parsing", () => {
   it("parses a report with every section", () => {
@@ -38,7 +38,8 @@ describe("NodeFacts: report parsing", () => {
   });
 
   it("takes the last mount of / (the one in effect)", () => {
-    assert.deepEqual(rootMountOptions("none / tmpfs rw 0 0\n/dev/vda / ext4 rw,noatime 0 0\n"), ["rw", "noatime"]);
+    const facts = parseFactsReport("@@ngcp-fleet:mounts\nnone / tmpfs rw 0 0\n/dev/vda / ext4 rw,noatime 0 0\n");
+    assert.deepEqual(facts.rootMountOptions, ["rw", "noatime"]);
   });
 
   it("runs as a real sh script and yields this machine's facts", () => {

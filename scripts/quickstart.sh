@@ -1,0 +1,22 @@
+#!/usr/bin/env bash
+# The README's first command: install what is needed, bring up the embedded lab
+# (default 3 nodes) and converge it with a real `pulumi up` on the lab stack.
+#   bash scripts/quickstart.sh [--nodes N]
+set -euo pipefail
+root=$(cd "$(dirname "$0")/.." && pwd)
+cd "$root"
+nodes=3
+while [ $# -gt 0 ]; do
+  case "$1" in
+    --nodes) nodes="$2"; shift 2 ;;
+    *) echo "usage: $0 [--nodes N]" >&2; exit 2 ;;
+  esac
+done
+bash scripts/bootstrap.sh
+node bin/ngcp-fleet lab up --nodes "$nodes"
+eval "$(node bin/ngcp-fleet env --stack lab)"
+pulumi stack select lab 2>/dev/null || pulumi stack init lab --secrets-provider passphrase
+pulumi up --stack lab --yes
+echo
+echo "The lab is converged. Try:  eval \"\$(npx ngcp-fleet env)\" && pulumi preview --stack lab"
+echo "Take it down with:         npx ngcp-fleet lab down"

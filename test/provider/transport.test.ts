@@ -1,0 +1,108 @@
+import { strict as assert } from "node:assert";
+import { randomBytes } from "node:crypto";
+import {
+  closeAll,
+  connect,
+  connectionsOpened,
+  HostKeyMismatchError,
+  NodeUnreachableError,
+  RemoteCommandError,
+  sessionFor,
+  withMysql,
+} from "../../providers/transport";
+import { ensureLab, labTarget, nodeShell } from "../support/lab";
+
+describe("transport on lab nodes (real sshd, real MariaDB)", function () {
+  this.timeout(120_000);
+
+  before(async () => {
+    await ensureLab(2);
+    await closeAll();
+  });
+  after(() => closeAll());
+
+  it("shares one SSH connection per node across many concurrent commands", async () => {
+    // GIVEN a fresh pool WHEN 30 commands run at once on each of two nodes
+    const before = connectionsOpened();
+    const targets = [labTarget("ngcp1"), labTarget("ngcp2")];
+    const results = await Promise.all(
+      targets.flatMap((target) =>
+        Array.from({ length: 30 }, async (_, i) => (await sessionFor(target)).exec(["echo", `${target.name}-${i}`])),
+      ),
+    );
+    // THEN every command ran on its own node, over exactly one new connection per node
+    assert.equal(results.length, 60);
+    assert.equal(results[0].stdout.trim(), "ngcp1-0");
+    assert.equal(results[59].stdout.trim(), "ngcp2-29");
+    const after = connectionsOpened();
+    for (const target of targets) {
+      const key = Object.keys(after).find((k) => k.includes(`@${target.host}:`));
+      assert.ok(key);
+      assert.equal(after[key] - (before[key] ?? 0), 1);
+    }
+  });
+
+  it("fails on exit status with an error naming node, command, code and stderr", async () => {
+    const session = await sessionFor(labTarget("ngcp1"));
+    await assert.rejects(
+      session.exec(["sh", "-c", "echo broken >&2; exit 3"]),
+      (err: unknown) =>
+        err instanceof RemoteCommandError &&
+        err.exitCode === 3 &&
+        /node ngcp1: `sh -c 'echo broken >&2; exit 3'` failed with exit code 3:\nbroken/.test(err.message),
+    );
+  });
+
+  it("does not treat stderr output as failure", async () => {
+    const session = await sessionFor(labTarget("ngcp1"));
+    const result = await session.exec(["sh", "-c", "echo warning >&2"]);
+    assert.equal(result.stderr.trim(), "warning");
+  });
+
+  it("passes a secret on stdin only: it never appears in the node's command log", async () => {
+    const secret = `s3cret-${randomBytes(8).toString("hex")}`;
+    const session = await sessionFor(labTarget("ngcp1"));
+    const { stdout } = await session.exec(["sha256sum"], { stdin: secret, secrets: [secret] });
+    assert.match(stdout, /^[0-9a-f]{64} {2}-/);
+    const log = nodeShell("ngcp1", "cat /var/log/ngcp-lab/commands.log");
+    assert.ok(log.includes("sha256sum"), "the command log records commands");
+    assert.ok(!log.includes(secret), "the secret must not reach the command log");
+  });
+
+  it("writes files atomically over SFTP with the requested mode and owner", async () => {
+    const session = await sessionFor(labTarget("ngcp1"));
+    const path = "/root/ngcp-fleet-transport-test.key";
+    await session.writeFileAtomic(path, "first\n", { mode: 0o600 });
+    await session.writeFileAtomic(path, "second\n", { mode: 0o600 });
+    assert.equal((await session.readFile(path))?.toString(), "second\n");
+    assert.equal(nodeShell("ngcp1", `stat -c '%a %U' ${path}`).trim(), "600 root");
+    // No temporary file is left beside it.
+    assert.equal(nodeShell("ngcp1", "ls -a /root | grep -c ngcp-fleet- || true").trim(), "1");
+    assert.equal(await session.readFile("/root/does-not-exist"), undefined);
+  });
+
+  it("reaches MariaDB through the SSH tunnel as root without a password (fresh CE)", async () => {
+    const version = await withMysql(labTarget("ngcp1"), {}, async (db) => {
+      const [rows] = await db.query("SELECT @@hostname AS host, VERSION() AS v");
+      return rows as { host: string; v: string }[];
+    });
+    assert.equal(version[0].host, "ngcp1");
+    assert.match(version[0].v, /MariaDB/);
+  });
+
+  it("refuses a node whose host key differs from the pinned one, naming both fingerprints", async () => {
+    const wrong = { ...labTarget("ngcp1"), hostKey: labTarget("ngcp2").hostKey };
+    await assert.rejects(
+      connect(wrong),
+      (err: unknown) => err instanceof HostKeyMismatchError && /node ngcp1: host key mismatch: the stack pins SHA256:\S+ but the node presented SHA256:\S+/.test(err.message),
+    );
+  });
+
+  it("reports an unreachable node by name within the connect timeout", async () => {
+    // 198.18.0.249 is inside the lab's range and has no host behind it.
+    const target = { ...labTarget("ngcp1"), name: "ghost", host: "198.18.0.249", connectTimeoutMs: 2000 };
+    const started = Date.now();
+    await assert.rejects(connect(target), (err: unknown) => err instanceof NodeUnreachableError && /node ghost \(root@198\.18\.0\.249:22\) is unreachable/.test(err.message));
+    assert.ok(Date.now() - started < 8000);
+  });
+});
