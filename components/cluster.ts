@@ -4,6 +4,8 @@ import { NgcpNode, type NodeSummary } from "./node";
 
 export interface NgcpClusterArgs {
   readonly spec: ClusterSpec;
+  /** The stack's name, for `ngcpcfg apply` messages. */
+  readonly stack: string;
   readonly sshPrivateKey?: pulumi.Output<string>;
 }
 
@@ -16,7 +18,7 @@ export class NgcpCluster extends pulumi.ComponentResource {
     this.nodes = Object.fromEntries(
       args.spec.nodes.map((node) => [
         node.name,
-        new NgcpNode(node.name, { spec: args.spec, node, sshPrivateKey: args.sshPrivateKey }, { parent: this }),
+        new NgcpNode(node.name, { spec: args.spec, node, stack: args.stack, sshPrivateKey: args.sshPrivateKey }, { parent: this }),
       ]),
     );
     this.registerOutputs({});

@@ -19,6 +19,16 @@ const nodeName = z
   .string()
   .regex(/^[a-z0-9][a-z0-9-]{0,62}$/, "must be lower-case letters, digits and '-', starting with a letter or digit");
 
+/**
+ * A feature's settings are validated by its provider's `check` (one validator per feature, shared by
+ * preview and the CLI); the spec only requires an object here and merges cluster defaults with node
+ * overrides.
+ */
+const featureObject = z.record(z.string(), z.unknown());
+
+/** Handbook edition of a node's config keys: "current" = seed 001, "older" = seed 000. */
+const edition = z.enum(["current", "older"]);
+
 export const NodeSpecSchema = z.strictObject({
   /** Node name: resource names and messages use it. */
   name: nodeName,
@@ -30,6 +40,10 @@ export const NodeSpecSchema = z.strictObject({
   user: z.string().min(1).optional(),
   /** Pinned OpenSSH host public key (`ssh-ed25519 AAAA…`). Required unless ssh.trustUnknownHostKeys. */
   hostKey: hostKey.optional(),
+  /** Handbook edition of this node's config.yml. @default detected from the node */
+  edition: edition.optional(),
+  /** Overrides of the cluster-wide `performance` for this node (handbook 15.7). */
+  performance: featureObject.optional(),
 });
 
 export const SshSpecSchema = z.strictObject({
@@ -55,6 +69,10 @@ export const ClusterSpecSchema = z
     nodes: z.array(NodeSpecSchema).min(1, "must list at least one node"),
     /** Networks allowed to reach the admin ports (handbook 15.2, table 9). @default none */
     adminSources: z.array(z.string()).default([]),
+    /** Handbook edition of the nodes' config.yml. @default detected from each node */
+    edition: edition.optional(),
+    /** Table-10 tunables for every node (handbook 15.7): profile, sizing, explicit values. @default unmanaged */
+    performance: featureObject.optional(),
   })
   .superRefine((spec, ctx) => {
     const seen = new Map<string, number>();
@@ -75,5 +93,27 @@ export const ClusterSpecSchema = z
   });
 
 export type NodeSpec = z.infer<typeof NodeSpecSchema>;
+export type FeatureObject = z.infer<typeof featureObject>;
+
+/**
+ * A node's effective settings for a feature: the cluster-wide object with the node's keys on top
+ * (nested objects such as `sizing` merged one level deep). `undefined` when neither sets the feature.
+ */
+export function mergeFeature(cluster: FeatureObject | undefined, node: FeatureObject | undefined): FeatureObject | undefined {
+  if (cluster === undefined && node === undefined) {
+    return undefined;
+  }
+  const merged: FeatureObject = { ...(cluster ?? {}) };
+  for (const [key, value] of Object.entries(node ?? {})) {
+    const base = merged[key];
+    merged[key] =
+      isPlainObject(base) && isPlainObject(value) ? { ...base, ...value } : value;
+  }
+  return merged;
+}
+
+function isPlainObject(value: unknown): value is Record<string, unknown> {
+  return typeof value === "object" && value !== null && !Array.isArray(value);
+}
 export type SshSpec = z.infer<typeof SshSpecSchema>;
 export type ClusterSpec = z.infer<typeof ClusterSpecSchema>;

@@ -4,7 +4,8 @@ import { join } from "node:path";
 import type { Stack } from "@pulumi/pulumi/automation";
 import { openStack } from "../../engine/automation";
 import { projectRoot } from "../../engine/paths";
-import { ensureLab, labStackConfig } from "../support/lab";
+import { ensureLab } from "../support/lab";
+import { labStackConfig } from "../support/labTargets";
 
 /**
  * The whole pipeline on the real engine: stack config → program → dynamic
