@@ -1,6 +1,6 @@
 import * as pulumi from "@pulumi/pulumi";
 import type { ClusterSpec } from "../spec/schema";
-import { NgcpNode, type NodeSummary } from "./node";
+import { NgcpNode } from "./node";
 
 export interface NgcpClusterArgs {
   readonly spec: ClusterSpec;
@@ -24,7 +24,7 @@ export class NgcpCluster extends pulumi.ComponentResource {
     this.registerOutputs({});
   }
 
-  summary(): Record<string, NodeSummary> {
+  summary(): Record<string, Record<string, pulumi.Input<unknown>>> {
     return Object.fromEntries(Object.entries(this.nodes).map(([name, node]) => [name, node.summary]));
   }
 }

@@ -1,30 +1,17 @@
 import * as pulumi from "@pulumi/pulumi";
+import { findOwnershipConflicts } from "../providers/ngcpConfig/ownership";
 import { NgcpConfig } from "../providers/ngcpConfig/resource";
-import type { OwnedSetting } from "../providers/ngcpConfig/provider";
-import { findOwnershipConflicts, type KeyClaim } from "../providers/ngcpConfig/ownership";
 import { NodeFacts } from "../providers/nodeFacts/resource";
-import { PerformanceProfile } from "../providers/performance/resource";
-import { PERFORMANCE_OPTIONS, type PerformanceInputs } from "../providers/performance/planner";
 import type { NodeTarget } from "../providers/transport/target";
 import { type ClusterSpec, type NodeSpec, mergeFeature } from "../spec/schema";
+import type { FeatureParts, NodeContext } from "./feature";
+import { FEATURES } from "./features";
 
 export interface NgcpNodeArgs {
   readonly spec: ClusterSpec;
   readonly node: NodeSpec;
   readonly stack: string;
   readonly sshPrivateKey?: pulumi.Output<string>;
-}
-
-/** What the stack outputs about one node. */
-export interface NodeSummary {
-  readonly hostname: pulumi.Output<string>;
-  readonly os: pulumi.Output<string>;
-  readonly ngcpVersion: pulumi.Output<string>;
-  readonly ramMb: pulumi.Output<number>;
-  readonly rootMountOptions: pulumi.Output<string[]>;
-  readonly managed: string[];
-  readonly performance?: pulumi.Output<Readonly<Record<string, string | number>>>;
-  readonly lastApply: pulumi.Output<string>;
 }
 
 /** The connection a node's resources use; the key itself stays secret. */
@@ -43,81 +30,61 @@ export function nodeTarget(spec: ClusterSpec, node: NodeSpec, sshPrivateKey?: pu
   }));
 }
 
-/** A feature's config.yml keys, declared before anything runs so that conflicts fail the preview. */
-interface ConfigContribution {
-  readonly claim: KeyClaim;
-  readonly settings: pulumi.Output<Record<string, OwnedSetting>>;
-  readonly dependsOn: pulumi.Resource;
-}
-
 /**
- * One sip:provider CE node: its facts, the handbook features its config asks for, and one NgcpConfig
- * that writes every feature's config.yml keys at once and runs `ngcpcfg apply` once.
+ * One sip:provider CE node: its facts, the handbook features its config asks for, then one NgcpConfig
+ * that writes every feature's config.yml keys at once and runs `ngcpcfg apply` once, then what must see
+ * the applied config (firewall rules on the effective ports, handshake checks).
  */
 export class NgcpNode extends pulumi.ComponentResource {
-  readonly summary: NodeSummary;
+  readonly summary: Record<string, pulumi.Input<unknown>>;
   readonly config: NgcpConfig;
+  /** Every resource of the node, for the rollout's health gate to wait on. */
+  readonly resources: pulumi.Resource[];
 
   constructor(name: string, args: NgcpNodeArgs, opts?: pulumi.ComponentResourceOptions) {
     super("ngcp-fleet:index:NgcpNode", name, {}, opts);
     const target = nodeTarget(args.spec, args.node, args.sshPrivateKey);
     const facts = new NodeFacts(`${name}-facts`, { target }, { parent: this });
-    const contributions: ConfigContribution[] = [];
-    const managed = ["facts"];
+    const context: NodeContext = { name, spec: args.spec, node: args.node, stack: args.stack, target, facts, parent: this };
 
-    const performanceSpec = mergeFeature(args.spec.performance, args.node.performance);
-    let performance: PerformanceProfile | undefined;
-    if (performanceSpec) {
-      const owner = `PerformanceProfile ${name}-performance`;
-      performance = new PerformanceProfile(
-        `${name}-performance`,
-        {
-          target,
-          // Validated by the provider's check, which names each bad key.
-          performance: performanceSpec as PerformanceInputs,
-          facts: pulumi
-            .all([facts.ramMb, facts.rootMountOptions])
-            .apply(([ramMb, rootMountOptions]) => ({ ramMb, rootMountOptions })),
-        },
-        { parent: this },
-      );
-      const excluded = new Set((performanceSpec.excludeKeys as string[] | undefined) ?? []);
-      contributions.push({
-        claim: { resource: owner, node: name, keys: PERFORMANCE_OPTIONS.map((o) => o.key).filter((k) => !excluded.has(k)) },
-        settings: performance.plan.apply((plan) =>
-          Object.fromEntries(Object.entries(plan.values).map(([key, value]) => [key, { value, owner }])),
-        ),
-        dependsOn: performance,
-      });
-      managed.push("performance");
+    const parts: [string, FeatureParts][] = [];
+    for (const feature of FEATURES) {
+      const settings = mergeFeature(args.spec[feature.key as keyof ClusterSpec] as never, args.node[feature.key as keyof NodeSpec] as never);
+      if (settings !== undefined) {
+        parts.push([feature.key, feature.build(context, settings)]);
+      }
     }
 
+    const contributions = parts.flatMap(([, part]) => (part.config ? [part.config] : []));
     const conflicts = findOwnershipConflicts(contributions.map((c) => c.claim));
     if (conflicts.length > 0) {
-      throw new pulumi.RunError(`node ${name}: ${conflicts.map((c) => c.message).join("; ")}`);
+      throw new pulumi.RunError(conflicts.map((c) => c.message).join("\n"));
     }
     this.config = new NgcpConfig(
       `${name}-config`,
       {
         target,
         stack: args.stack,
-        settings: pulumi.all(contributions.map((c) => c.settings)).apply((parts) => Object.assign({}, ...parts)),
-        applyTriggers: {},
-        watchKeys: [],
+        settings: pulumi.all(contributions.map((c) => c.settings)).apply((all) => Object.assign({}, ...all)),
+        applyTriggers: pulumi
+          .all(contributions.map((c) => c.applyTriggers ?? pulumi.output({})))
+          .apply((all) => Object.assign({}, ...all)),
+        watchKeys: [...new Set(parts.flatMap(([, part]) => part.watchKeys ?? []))].sort(),
       },
-      { parent: this, dependsOn: contributions.map((c) => c.dependsOn) },
+      { parent: this, dependsOn: parts.flatMap(([, part]) => part.resources) },
     );
-    managed.push("config");
+    const after = parts.flatMap(([, part]) => part.afterApply?.(this.config) ?? []);
+    this.resources = [facts, ...parts.flatMap(([, part]) => part.resources), this.config, ...after];
 
     this.summary = {
       hostname: facts.hostname,
       os: facts.os,
       ngcpVersion: facts.ngcpVersion,
       ramMb: facts.ramMb,
-      rootMountOptions: performance ? performance.rootMountOptions : facts.rootMountOptions,
-      managed,
-      performance: performance?.plan.apply((plan) => plan.values),
+      rootMountOptions: facts.rootMountOptions,
+      managed: parts.map(([key]) => key),
       lastApply: this.config.lastApplyMessage,
+      ...Object.fromEntries(parts.filter(([, part]) => part.summary).map(([key, part]) => [key, part.summary])),
     };
     this.registerOutputs({ summary: this.summary });
   }

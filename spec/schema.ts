@@ -42,8 +42,15 @@ export const NodeSpecSchema = z.strictObject({
   hostKey: hostKey.optional(),
   /** Handbook edition of this node's config.yml. @default detected from the node */
   edition: edition.optional(),
-  /** Overrides of the cluster-wide `performance` for this node (handbook 15.7). */
+  /** Overrides of the cluster-wide feature settings for this node (same keys as below). */
   performance: featureObject.optional(),
+  tls: featureObject.optional(),
+  firewall: featureObject.optional(),
+  mysql: featureObject.optional(),
+  systemAccounts: featureObject.optional(),
+  supportAccess: featureObject.optional(),
+  webCredentials: featureObject.optional(),
+  backup: featureObject.optional(),
 });
 
 export const SshSpecSchema = z.strictObject({
@@ -73,6 +80,20 @@ export const ClusterSpecSchema = z
     edition: edition.optional(),
     /** Table-10 tunables for every node (handbook 15.7): profile, sizing, explicit values. @default unmanaged */
     performance: featureObject.optional(),
+    /** Certificates of the web interfaces and SIP over TLS (handbook 15.4). @default unmanaged */
+    tls: featureObject.optional(),
+    /** INPUT filtering for the services of tables 8 and 9, the RTPENGINE rule (handbook 15.2). @default unmanaged */
+    firewall: featureObject.optional(),
+    /** MySQL root password and extra users (handbook 15.3). @default unmanaged */
+    mysql: featureObject.optional(),
+    /** cdrexport login, root password, preinstalled authorized_keys (handbook 15.3). @default unmanaged */
+    systemAccounts: featureObject.optional(),
+    /** Sipwise support access enabled or disabled (handbook 15.1). @default unmanaged */
+    supportAccess: featureObject.optional(),
+    /** Web `administrator` and `ngcpsoap` passwords (handbook 15.3). @default unmanaged */
+    webCredentials: featureObject.optional(),
+    /** Backup schedule (handbook 15.5.1). @default unmanaged */
+    backup: featureObject.optional(),
   })
   .superRefine((spec, ctx) => {
     const seen = new Map<string, number>();

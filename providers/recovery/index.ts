@@ -1,0 +1,4 @@
+export * from "./confirm";
+export * from "./drill";
+export * from "./restore";
+export * from "./restoreScript";
