@@ -10,5 +10,5 @@ echo "== lint" >&2
 npx eslint . && npx prettier --check . >/dev/null
 echo "== tests" >&2
 export PATH="$root/.pulumi/bin:$PATH"
-exec npx mocha --require dist/test/support/hooks.js --timeout 600000 \
+exec npx mocha --timeout 600000 \
   'dist/test/unit/**/*.test.js' 'dist/test/provider/**/*.test.js' 'dist/test/e2e/**/*.test.js' "$@"
