@@ -93,7 +93,10 @@ export class NodeSession {
           exitCode = code;
           signal = sig;
         });
-        channel.on("close", () => {
+        channel.on("close", (code?: number | null, sig?: string) => {
+          // ssh2 reports the exit status on "exit" or, when it arrives with the close, only here.
+          exitCode = exitCode ?? (typeof code === "number" ? code : null);
+          signal = signal ?? sig;
           clearTimeout(timer);
           resolve({
             stdout: Buffer.concat(out).toString("utf8"),

@@ -10,7 +10,8 @@ import {
   sessionFor,
   withMysql,
 } from "../../providers/transport";
-import { ensureLab, labTarget, nodeShell } from "../support/lab";
+import { ensureLab } from "../support/lab";
+import { labTarget, nodeShell } from "../support/labTargets";
 
 describe("transport on lab nodes (real sshd, real MariaDB)", function () {
   this.timeout(120_000);

@@ -1,7 +1,6 @@
 import { strict as assert } from "node:assert";
 import { execFileSync } from "node:child_process";
-import { existsSync, readFileSync } from "node:fs";
-import { dirname, join } from "node:path";
+import { readFileSync } from "node:fs";
 import fc from "fast-check";
 import { parseManifest, type BackupManifest, type TableStat } from "../../providers/backup/manifest";
 import {
@@ -25,26 +24,12 @@ import {
   verifyManifest,
 } from "../../providers/recovery/restore";
 import { renderRestoreScript } from "../../providers/recovery/restoreScript";
+import { fixturePath } from "../support/fixtures";
 
-function repoRoot(): string {
-  // From __dirname up (ts-node, or dist/ inside the repository), else from the working directory.
-  for (let dir of [__dirname, process.cwd()]) {
-    for (;;) {
-      if (existsSync(join(dir, "package.json")) && existsSync(join(dir, "test", "fixtures", "backup"))) {
-        return dir;
-      }
-      const parent = dirname(dir);
-      if (parent === dir) {
-        break;
-      }
-      dir = parent;
-    }
-  }
-  throw new Error("repository root (with test/fixtures/backup) not found");
-}
+
 
 function manifest(): BackupManifest {
-  const parsed = parseManifest(readFileSync(join(repoRoot(), "test/fixtures/backup/manifest.json"), "utf8"));
+  const parsed = parseManifest(readFileSync(fixturePath("backup", "manifest.json"), "utf8"));
   assert.ok(parsed.ok);
   return parsed.manifest;
 }

@@ -1,7 +1,6 @@
 import { strict as assert } from "node:assert";
 import { execFileSync } from "node:child_process";
-import { existsSync, readFileSync } from "node:fs";
-import { dirname, join } from "node:path";
+import { readFileSync } from "node:fs";
 import fc from "fast-check";
 import { parseBackupInputs, type BackupInputs } from "../../providers/backup/inputs";
 import { parseManifest } from "../../providers/backup/manifest";
@@ -20,29 +19,13 @@ import {
 } from "../../providers/backup/script";
 import { backupDrift, parseStatus, type BackupStatus } from "../../providers/backup/status";
 import { parseTableStatsTsv, tableStatsListSql, unescapeBatch } from "../../providers/backup/tableStats";
+import { fixturePath } from "../support/fixtures";
 
 const HOST_KEY = "ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIKSVL0SxxA3SpWh4uMZ7yiKceXTWITc1sj1dGFazJrzi";
 
-/** The repository root (tests also run compiled from dist/, where fixtures are not copied). */
-function repoRoot(): string {
-  // From __dirname up (ts-node, or dist/ inside the repository), else from the working directory.
-  for (let dir of [__dirname, process.cwd()]) {
-    for (;;) {
-      if (existsSync(join(dir, "package.json")) && existsSync(join(dir, "test", "fixtures", "backup"))) {
-        return dir;
-      }
-      const parent = dirname(dir);
-      if (parent === dir) {
-        break;
-      }
-      dir = parent;
-    }
-  }
-  throw new Error("repository root (with test/fixtures/backup) not found");
-}
 
 function fixture(name: string): string {
-  return readFileSync(join(repoRoot(), "test", "fixtures", "backup", name), "utf8");
+  return readFileSync(fixturePath("backup", name), "utf8");
 }
 
 function inputs(raw: Record<string, unknown> = {}): BackupInputs {

@@ -18,8 +18,9 @@ import {
 } from "../../providers/firewall";
 import { applyNoflushRestore, formatSave } from "../fixtures/firewall/restoreEmulator";
 import { FIXTURE_INPUTS } from "../fixtures/firewall/scenario";
+import { fixturePath } from "../support/fixtures";
 
-const FIXTURES = join(__dirname, "..", "fixtures", "firewall");
+const FIXTURES = fixturePath("firewall");
 const fixture = (name: string): string => readFileSync(join(FIXTURES, name), "utf8");
 
 const desired = planFirewall(

@@ -16,8 +16,9 @@ import {
   splitWords,
 } from "../../providers/firewall";
 import { FIXTURE_INPUTS } from "../fixtures/firewall/scenario";
+import { fixturePath } from "../support/fixtures";
 
-const FIXTURES = join(__dirname, "..", "fixtures", "firewall");
+const FIXTURES = fixturePath("firewall");
 
 function fixture(name: string): string {
   return readFileSync(join(FIXTURES, name), "utf8");

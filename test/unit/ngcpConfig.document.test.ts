@@ -19,8 +19,9 @@ import {
   pendingChanges,
   toKeyPath,
 } from "../../providers/ngcpConfig/document";
+import { fixturePath } from "../support/fixtures";
 
-const FIXTURES = path.join(__dirname, "..", "fixtures", "config");
+const FIXTURES = fixturePath("config");
 const fixture = (name: string) => readFileSync(path.join(FIXTURES, name), "utf8");
 const CONFIG = fixture("config.yml");
 

@@ -14,8 +14,9 @@ import {
   settingKeys,
 } from "../../providers/ngcpConfig/edition";
 import { PERFORMANCE_OPTIONS } from "../../providers/performance/planner";
+import { fixturePath } from "../support/fixtures";
 
-const FIXTURES = path.join(__dirname, "..", "fixtures", "config");
+const FIXTURES = fixturePath("config");
 const CURRENT = parseConfig(readFileSync(path.join(FIXTURES, "config.yml"), "utf8"));
 const OLDER = parseConfig(readFileSync(path.join(FIXTURES, "config-000.yml"), "utf8"));
 const fixtureOf: Record<HandbookEdition, typeof CURRENT> = { current: CURRENT, older: OLDER };

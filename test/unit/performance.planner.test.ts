@@ -1,6 +1,5 @@
 import { strict as assert } from "node:assert";
 import { readFileSync } from "node:fs";
-import * as path from "node:path";
 import fc from "fast-check";
 import { getKey, parseConfig } from "../../providers/ngcpConfig/document";
 import {
@@ -16,6 +15,7 @@ import {
   validateConfigValues,
   validatePerformance,
 } from "../../providers/performance/planner";
+import { fixturePath } from "../support/fixtures";
 
 const NODE: NodeFacts = { ramMb: 16384, rootMountOptions: ["rw", "noatime"] };
 
@@ -558,7 +558,7 @@ describe("performance planner: warnings in the preview", () => {
 
 describe("performance planner: values already on a node", () => {
   const config = parseConfig(
-    readFileSync(path.join(__dirname, "..", "fixtures", "config", "config.yml"), "utf8"),
+    readFileSync(fixturePath("config", "config.yml"), "utf8"),
   );
   const nodeValues = Object.fromEntries(
     PERFORMANCE_OPTIONS.map((o) => [o.key, getKey(config, o.key) as string | number]),
