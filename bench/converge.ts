@@ -61,12 +61,16 @@ async function timed<T>(work: () => Promise<T>): Promise<number> {
 
 async function benchSize(nodes: number): Promise<Figures> {
   await labUp({ nodes, log: (line) => process.stderr.write(`lab: ${line}\n`) });
-  const names = labStatus().nodes.slice(0, nodes).map((n) => n.name);
+  const names = labStatus()
+    .nodes.slice(0, nodes)
+    .map((n) => n.name);
   const stackName = `bench-${nodes}-${process.pid}`;
   const stack = await openStack(stackName, { passphrase: "bench-only" });
   try {
     for (const [key, value] of Object.entries(labStackConfig(nodes, { performance: { profile: "low" } }))) {
-      await stack.setConfig(`ngcp-fleet:${key}`, { value: typeof value === "string" ? value : JSON.stringify(value) });
+      await stack.setConfig(`ngcp-fleet:${key}`, {
+        value: typeof value === "string" ? value : JSON.stringify(value),
+      });
     }
     const before = names.map(acceptedConnections);
     const first = await peakProviderRss(() => timed(() => stack.up({})));
@@ -87,7 +91,10 @@ async function benchSize(nodes: number): Promise<Figures> {
 }
 
 async function main(): Promise<void> {
-  const sizes = process.argv.slice(2).map(Number).filter((n) => n > 0);
+  const sizes = process.argv
+    .slice(2)
+    .map(Number)
+    .filter((n) => n > 0);
   const wasUp = labStatus().up;
   const results: Figures[] = [];
   for (const size of sizes.length > 0 ? sizes : [1, 3, 10]) {
@@ -98,7 +105,12 @@ async function main(): Promise<void> {
     await labDown();
   }
   console.log(`machine: ${execFileSync("nproc").toString().trim()} cores`);
-  console.table(results.map((r) => ({ ...r, connectionsPerNode: `${r.connectionsPerNode.min}..${r.connectionsPerNode.max}` })));
+  console.table(
+    results.map((r) => ({
+      ...r,
+      connectionsPerNode: `${r.connectionsPerNode.min}..${r.connectionsPerNode.max}`,
+    })),
+  );
 }
 
 main().catch((err) => {

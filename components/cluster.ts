@@ -18,7 +18,11 @@ export class NgcpCluster extends pulumi.ComponentResource {
     this.nodes = Object.fromEntries(
       args.spec.nodes.map((node) => [
         node.name,
-        new NgcpNode(node.name, { spec: args.spec, node, stack: args.stack, sshPrivateKey: args.sshPrivateKey }, { parent: this }),
+        new NgcpNode(
+          node.name,
+          { spec: args.spec, node, stack: args.stack, sshPrivateKey: args.sshPrivateKey },
+          { parent: this },
+        ),
       ]),
     );
     this.registerOutputs({});

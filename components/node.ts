@@ -15,7 +15,11 @@ export interface NgcpNodeArgs {
 }
 
 /** The connection a node's resources use; the key itself stays secret. */
-export function nodeTarget(spec: ClusterSpec, node: NodeSpec, sshPrivateKey?: pulumi.Output<string>): pulumi.Output<NodeTarget> {
+export function nodeTarget(
+  spec: ClusterSpec,
+  node: NodeSpec,
+  sshPrivateKey?: pulumi.Output<string>,
+): pulumi.Output<NodeTarget> {
   return pulumi.output(sshPrivateKey).apply((privateKey) => ({
     name: node.name,
     host: node.host,
@@ -45,11 +49,22 @@ export class NgcpNode extends pulumi.ComponentResource {
     super("ngcp-fleet:index:NgcpNode", name, {}, opts);
     const target = nodeTarget(args.spec, args.node, args.sshPrivateKey);
     const facts = new NodeFacts(`${name}-facts`, { target }, { parent: this });
-    const context: NodeContext = { name, spec: args.spec, node: args.node, stack: args.stack, target, facts, parent: this };
+    const context: NodeContext = {
+      name,
+      spec: args.spec,
+      node: args.node,
+      stack: args.stack,
+      target,
+      facts,
+      parent: this,
+    };
 
     const parts: [string, FeatureParts][] = [];
     for (const feature of FEATURES) {
-      const settings = mergeFeature(args.spec[feature.key as keyof ClusterSpec] as never, args.node[feature.key as keyof NodeSpec] as never);
+      const settings = mergeFeature(
+        args.spec[feature.key as keyof ClusterSpec] as never,
+        args.node[feature.key as keyof NodeSpec] as never,
+      );
       if (settings !== undefined) {
         parts.push([feature.key, feature.build(context, settings)]);
       }
@@ -84,7 +99,9 @@ export class NgcpNode extends pulumi.ComponentResource {
       rootMountOptions: facts.rootMountOptions,
       managed: parts.map(([key]) => key),
       lastApply: this.config.lastApplyMessage,
-      ...Object.fromEntries(parts.filter(([, part]) => part.summary).map(([key, part]) => [key, part.summary])),
+      ...Object.fromEntries(
+        parts.filter(([, part]) => part.summary).map(([key, part]) => [key, part.summary]),
+      ),
     };
     this.registerOutputs({ summary: this.summary });
   }

@@ -19,11 +19,15 @@ export async function openStack(stackName: string, options: OpenStackOptions = {
   const root = options.root ?? projectRoot();
   mkdirSync(join(root, ".pulumi", "state"), { recursive: true });
   const envVars = engineEnv({ root, stack: stackName });
-  const passphrase = options.passphrase ?? envVars.PULUMI_CONFIG_PASSPHRASE ?? process.env.PULUMI_CONFIG_PASSPHRASE;
+  const passphrase =
+    options.passphrase ?? envVars.PULUMI_CONFIG_PASSPHRASE ?? process.env.PULUMI_CONFIG_PASSPHRASE;
   if (passphrase !== undefined) {
     envVars.PULUMI_CONFIG_PASSPHRASE = passphrase;
   }
-  const pulumiCommand = await PulumiCommand.get({ root: join(engineBinDir(root), ".."), skipVersionCheck: true });
+  const pulumiCommand = await PulumiCommand.get({
+    root: join(engineBinDir(root), ".."),
+    skipVersionCheck: true,
+  });
   return LocalWorkspace.createOrSelectStack(
     { stackName, workDir: root },
     { envVars, pulumiCommand, secretsProvider: "passphrase" },

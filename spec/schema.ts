@@ -17,7 +17,10 @@ const hostKey = z.string().superRefine((value, ctx) => {
 
 const nodeName = z
   .string()
-  .regex(/^[a-z0-9][a-z0-9-]{0,62}$/, "must be lower-case letters, digits and '-', starting with a letter or digit");
+  .regex(
+    /^[a-z0-9][a-z0-9-]{0,62}$/,
+    "must be lower-case letters, digits and '-', starting with a letter or digit",
+  );
 
 /**
  * A feature's settings are validated by its provider's `check` (one validator per feature, shared by
@@ -100,14 +103,19 @@ export const ClusterSpecSchema = z
     spec.nodes.forEach((node, index) => {
       const first = seen.get(node.name);
       if (first !== undefined) {
-        ctx.addIssue({ code: "custom", path: ["nodes", index, "name"], message: `duplicates nodes[${first}].name "${node.name}"` });
+        ctx.addIssue({
+          code: "custom",
+          path: ["nodes", index, "name"],
+          message: `duplicates nodes[${first}].name "${node.name}"`,
+        });
       }
       seen.set(node.name, index);
       if (!node.hostKey && !spec.ssh.trustUnknownHostKeys) {
         ctx.addIssue({
           code: "custom",
           path: ["nodes", index, "hostKey"],
-          message: "is required (pin the node's host key, e.g. from `ssh-keyscan -t ed25519 HOST`), or set ssh.trustUnknownHostKeys: true",
+          message:
+            "is required (pin the node's host key, e.g. from `ssh-keyscan -t ed25519 HOST`), or set ssh.trustUnknownHostKeys: true",
         });
       }
     });
@@ -120,15 +128,17 @@ export type FeatureObject = z.infer<typeof featureObject>;
  * A node's effective settings for a feature: the cluster-wide object with the node's keys on top
  * (nested objects such as `sizing` merged one level deep). `undefined` when neither sets the feature.
  */
-export function mergeFeature(cluster: FeatureObject | undefined, node: FeatureObject | undefined): FeatureObject | undefined {
+export function mergeFeature(
+  cluster: FeatureObject | undefined,
+  node: FeatureObject | undefined,
+): FeatureObject | undefined {
   if (cluster === undefined && node === undefined) {
     return undefined;
   }
   const merged: FeatureObject = { ...(cluster ?? {}) };
   for (const [key, value] of Object.entries(node ?? {})) {
     const base = merged[key];
-    merged[key] =
-      isPlainObject(base) && isPlainObject(value) ? { ...base, ...value } : value;
+    merged[key] = isPlainObject(base) && isPlainObject(value) ? { ...base, ...value } : value;
   }
   return merged;
 }

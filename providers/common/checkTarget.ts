@@ -19,13 +19,22 @@ export function checkTarget(target: NodeTarget | undefined, property: string): C
     try {
       parsePublicKeyLine(target.hostKey);
     } catch (err) {
-      failures.push({ property: `${property}.hostKey`, reason: `node ${target.name}: ${(err as Error).message}` });
+      failures.push({
+        property: `${property}.hostKey`,
+        reason: `node ${target.name}: ${(err as Error).message}`,
+      });
     }
   } else if (!target.trustUnknownHostKey) {
-    failures.push({ property: `${property}.hostKey`, reason: `node ${target.name}: a pinned host key is required` });
+    failures.push({
+      property: `${property}.hostKey`,
+      reason: `node ${target.name}: a pinned host key is required`,
+    });
   }
   if (!target.privateKey && !target.privateKeyPath && !process.env.SSH_AUTH_SOCK) {
-    failures.push({ property: `${property}.privateKey`, reason: `node ${target.name}: no private key and no SSH agent` });
+    failures.push({
+      property: `${property}.privateKey`,
+      reason: `node ${target.name}: no private key and no SSH agent`,
+    });
   }
   return failures;
 }

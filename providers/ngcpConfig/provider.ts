@@ -3,7 +3,14 @@ import { checkTarget, type CheckFailure } from "../common/checkTarget";
 import { RemoteCommandError } from "../transport/errors";
 import { sessionFor, type NodeSession } from "../transport/session";
 import type { NodeTarget } from "../transport/target";
-import { type ConfigValue, type ScalarValue, getKey, parseConfig, patchConfig, toNgcpValue } from "./document";
+import {
+  type ConfigValue,
+  type ScalarValue,
+  getKey,
+  parseConfig,
+  patchConfig,
+  toNgcpValue,
+} from "./document";
 
 export const CONFIG_YML = "/etc/ngcp-config/config.yml";
 /** The file as it was before our last write, kept off /etc/ngcp-config so ngcpcfg does not commit it. */
@@ -46,7 +53,10 @@ function written(value: ConfigValue): ScalarValue {
 }
 
 /** Owned keys whose live value differs from the desired one, in a stable order. */
-export function driftedKeys(settings: Record<string, OwnedSetting>, live: Record<string, ScalarValue | null>): string[] {
+export function driftedKeys(
+  settings: Record<string, OwnedSetting>,
+  live: Record<string, ScalarValue | null>,
+): string[] {
   return Object.keys(settings)
     .sort()
     .filter((key) => !Object.is(live[key] ?? null, written(settings[key].value)));
@@ -96,7 +106,10 @@ async function readState(inputs: NgcpConfigInputs): Promise<Pick<NgcpConfigOutpu
  * atomically; the previous file is kept. If `ngcpcfg apply` fails, the previous config.yml is put back
  * and the error carries ngcpcfg's output.
  */
-async function converge(inputs: NgcpConfigInputs, oldTriggers: Record<string, string> | undefined): Promise<NgcpConfigOutputs> {
+async function converge(
+  inputs: NgcpConfigInputs,
+  oldTriggers: Record<string, string> | undefined,
+): Promise<NgcpConfigOutputs> {
   const session = await sessionFor(inputs.target);
   const before = await readConfig(session);
   const patch = patchConfig(
@@ -137,9 +150,15 @@ export function checkSettings(settings: Record<string, OwnedSetting> | undefined
   for (const [key, setting] of Object.entries(settings ?? {})) {
     const type = typeof setting?.value;
     if (type !== "string" && type !== "number" && type !== "boolean") {
-      failures.push({ property: `settings.${key}`, reason: `owned by ${setting?.owner}: must be a string, number or boolean, got: ${type}` });
+      failures.push({
+        property: `settings.${key}`,
+        reason: `owned by ${setting?.owner}: must be a string, number or boolean, got: ${type}`,
+      });
     } else if (type === "number" && !Number.isFinite(setting.value)) {
-      failures.push({ property: `settings.${key}`, reason: `owned by ${setting.owner}: must be a finite number` });
+      failures.push({
+        property: `settings.${key}`,
+        reason: `owned by ${setting.owner}: must be a finite number`,
+      });
     }
   }
   return failures;
@@ -147,14 +166,21 @@ export function checkSettings(settings: Record<string, OwnedSetting> | undefined
 
 export const ngcpConfigProvider: pulumi.dynamic.ResourceProvider = {
   async check(_olds: NgcpConfigInputs, news: NgcpConfigInputs) {
-    return { inputs: news, failures: [...checkTarget(news.target, "target"), ...checkSettings(news.settings)] };
+    return {
+      inputs: news,
+      failures: [...checkTarget(news.target, "target"), ...checkSettings(news.settings)],
+    };
   },
 
   async diff(_id: string, olds: NgcpConfigOutputs, news: NgcpConfigInputs) {
     const drifted = driftedKeys(news.settings, olds.live ?? {});
     const triggers = changedTriggers(olds.applyTriggers, news.applyTriggers);
     const watch = [...news.watchKeys].sort().join() !== [...(olds.watchKeys ?? [])].sort().join();
-    return { changes: drifted.length > 0 || triggers.length > 0 || watch, replaces: [], deleteBeforeReplace: false };
+    return {
+      changes: drifted.length > 0 || triggers.length > 0 || watch,
+      replaces: [],
+      deleteBeforeReplace: false,
+    };
   },
 
   async create(inputs: NgcpConfigInputs) {
@@ -172,7 +198,13 @@ export const ngcpConfigProvider: pulumi.dynamic.ResourceProvider = {
     const liveSettings = Object.fromEntries(
       Object.entries(props.settings).map(([key, setting]) => [key, { ...setting, value: state.live[key] }]),
     );
-    const inputs = { target: props.target, stack: props.stack, settings: liveSettings, applyTriggers: props.applyTriggers, watchKeys: props.watchKeys };
+    const inputs = {
+      target: props.target,
+      stack: props.stack,
+      settings: liveSettings,
+      applyTriggers: props.applyTriggers,
+      watchKeys: props.watchKeys,
+    };
     return { id, props: { ...props, ...state }, inputs };
   },
 

@@ -29,7 +29,14 @@ export class NgcpConfig extends pulumi.dynamic.Resource {
     super(
       ngcpConfigProvider,
       name,
-      { applyTriggers: {}, watchKeys: [], ...args, live: undefined, effective: undefined, lastApplyMessage: undefined },
+      {
+        applyTriggers: {},
+        watchKeys: [],
+        ...args,
+        live: undefined,
+        effective: undefined,
+        lastApplyMessage: undefined,
+      },
       opts,
       "ngcp-fleet",
       "NgcpConfig",

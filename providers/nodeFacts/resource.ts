@@ -20,7 +20,15 @@ export class NodeFacts extends pulumi.dynamic.Resource {
     super(
       nodeFactsProvider,
       name,
-      { ...args, hostname: undefined, os: undefined, ngcpVersion: undefined, ramMb: undefined, rootMountOptions: undefined, kernel: undefined },
+      {
+        ...args,
+        hostname: undefined,
+        os: undefined,
+        ngcpVersion: undefined,
+        ramMb: undefined,
+        rootMountOptions: undefined,
+        kernel: undefined,
+      },
       opts,
       "ngcp-fleet",
       "NodeFacts",

@@ -3,7 +3,13 @@ import { checkTarget } from "../common/checkTarget";
 import { sessionFor } from "../transport/session";
 import type { NodeTarget } from "../transport/target";
 import { REMOUNT_ROOT_NOATIME, noatimeWarning, parseMountOptions, renderFstabNoatime } from "./noatime";
-import { type NodeFacts, type PerformanceInputs, type PerformancePlan, planPerformance, validatePerformance } from "./planner";
+import {
+  type NodeFacts,
+  type PerformanceInputs,
+  type PerformancePlan,
+  planPerformance,
+  validatePerformance,
+} from "./planner";
 
 /** What the provider receives. `plan` is computed in `check`, so `pulumi preview` shows the values. */
 export interface PerformanceProfileInputs {
@@ -61,14 +67,20 @@ export const performanceProfileProvider: pulumi.dynamic.ResourceProvider = {
     const facts = knownFacts(news.facts);
     const failures = [
       ...checkTarget(news.target, "target"),
-      ...validatePerformance(news.performance, facts).map((f) => ({ property: `performance.${f.property}`, reason: f.reason })),
+      ...validatePerformance(news.performance, facts).map((f) => ({
+        property: `performance.${f.property}`,
+        reason: f.reason,
+      })),
     ];
     if (failures.length > 0) {
       return { inputs: news, failures };
     }
     const plan = planPerformance(news.performance, facts);
     const warning = news.performance.enforceNoatime ? undefined : noatimeWarning(facts.rootMountOptions);
-    return { inputs: { ...news, plan: warning ? { ...plan, warnings: [...plan.warnings, warning] } : plan }, failures: [] };
+    return {
+      inputs: { ...news, plan: warning ? { ...plan, warnings: [...plan.warnings, warning] } : plan },
+      failures: [],
+    };
   },
 
   async diff(_id: string, olds: PerformanceProfileOutputs, news: PerformanceProfileInputs) {

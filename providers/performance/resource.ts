@@ -19,6 +19,13 @@ export class PerformanceProfile extends pulumi.dynamic.Resource {
   declare readonly rootMountOptions: pulumi.Output<string[]>;
 
   constructor(name: string, args: PerformanceProfileArgs, opts?: pulumi.CustomResourceOptions) {
-    super(performanceProfileProvider, name, { ...args, plan: undefined, rootMountOptions: undefined }, opts, "ngcp-fleet", "PerformanceProfile");
+    super(
+      performanceProfileProvider,
+      name,
+      { ...args, plan: undefined, rootMountOptions: undefined },
+      opts,
+      "ngcp-fleet",
+      "PerformanceProfile",
+    );
   }
 }

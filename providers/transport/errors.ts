@@ -48,7 +48,9 @@ export class RemoteCommandError extends Error {
   ) {
     const meaning = exitCode === null ? "" : EXIT_MEANINGS[exitCode];
     const status =
-      exitCode === null ? `signal ${signal ?? "unknown"}` : `exit code ${exitCode}${meaning ? ` (${meaning})` : ""}`;
+      exitCode === null
+        ? `signal ${signal ?? "unknown"}`
+        : `exit code ${exitCode}${meaning ? ` (${meaning})` : ""}`;
     const detail = (stderr.trim() || stdout.trim()).split("\n").slice(-20).join("\n");
     super(`node ${node}: \`${command}\` failed with ${status}${detail ? `:\n${detail}` : ""}`);
     this.name = "RemoteCommandError";

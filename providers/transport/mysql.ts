@@ -18,7 +18,11 @@ export interface MysqlLogin {
  * its MySQL users). The password goes into the MySQL handshake only: it never
  * reaches a command line, a log or an error message.
  */
-export async function withMysql<T>(target: NodeTarget, login: MysqlLogin, fn: (db: Connection) => Promise<T>): Promise<T> {
+export async function withMysql<T>(
+  target: NodeTarget,
+  login: MysqlLogin,
+  fn: (db: Connection) => Promise<T>,
+): Promise<T> {
   const session = await sessionFor(target);
   const stream = await session.forward("127.0.0.1", login.port ?? 3306);
   let db: Connection;

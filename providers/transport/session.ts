@@ -3,7 +3,12 @@ import { randomBytes } from "node:crypto";
 import { readFileSync } from "node:fs";
 import { commandLine } from "./quote";
 import { redact } from "./redact";
-import { CommandTimeoutError, HostKeyMismatchError, NodeUnreachableError, RemoteCommandError } from "./errors";
+import {
+  CommandTimeoutError,
+  HostKeyMismatchError,
+  NodeUnreachableError,
+  RemoteCommandError,
+} from "./errors";
 import { type NodeTarget, describeTarget, fingerprint, parsePublicKeyLine } from "./target";
 
 export interface ExecOptions {
@@ -57,7 +62,8 @@ export class NodeSession {
 
   /** Runs argv on the node (each word quoted by `commandLine`); fails on exit status, not on stderr. */
   async exec(argv: readonly string[], options: ExecOptions = {}): Promise<ExecResult> {
-    const sudoArgv = this.target.sudo && (this.target.user ?? "root") !== "root" ? ["sudo", "-n", "--", ...argv] : argv;
+    const sudoArgv =
+      this.target.sudo && (this.target.user ?? "root") !== "root" ? ["sudo", "-n", "--", ...argv] : argv;
     return this.execLine(commandLine(sudoArgv), options);
   }
 
@@ -131,7 +137,9 @@ export class NodeSession {
       sftp.readFile(path, (err: NodeJS.ErrnoException | undefined | null, data: Buffer) => {
         if (err) {
           // SFTP status 2 is "no such file".
-          return (err as { code?: unknown }).code === 2 ? resolve(undefined) : reject(this.sftpError("read", path, err));
+          return (err as { code?: unknown }).code === 2
+            ? resolve(undefined)
+            : reject(this.sftpError("read", path, err));
         }
         resolve(data);
       });
@@ -185,7 +193,11 @@ export class NodeSession {
   async forward(host: string, port: number): Promise<ClientChannel> {
     return new Promise((resolve, reject) => {
       this.client.forwardOut("127.0.0.1", 0, host, port, (err, stream) =>
-        err ? reject(new Error(`node ${this.target.name}: cannot open a tunnel to ${host}:${port}: ${err.message}`)) : resolve(stream),
+        err
+          ? reject(
+              new Error(`node ${this.target.name}: cannot open a tunnel to ${host}:${port}: ${err.message}`),
+            )
+          : resolve(stream),
       );
     });
   }
@@ -230,7 +242,9 @@ export function connect(target: NodeTarget): Promise<NodeSession> {
   const pinned = target.hostKey ? parsePublicKeyLine(target.hostKey) : undefined;
   if (!pinned && !target.trustUnknownHostKey) {
     return Promise.reject(
-      new Error(`node ${target.name}: no pinned host key (nodes[].hostKey) and trustUnknownHostKey is not set`),
+      new Error(
+        `node ${target.name}: no pinned host key (nodes[].hostKey) and trustUnknownHostKey is not set`,
+      ),
     );
   }
   let privateKey = target.privateKey;
@@ -239,13 +253,17 @@ export function connect(target: NodeTarget): Promise<NodeSession> {
       privateKey = readFileSync(target.privateKeyPath, "utf8");
     } catch (err) {
       return Promise.reject(
-        new Error(`node ${target.name}: cannot read ssh.privateKeyPath ${target.privateKeyPath}: ${(err as Error).message}`),
+        new Error(
+          `node ${target.name}: cannot read ssh.privateKeyPath ${target.privateKeyPath}: ${(err as Error).message}`,
+        ),
       );
     }
   }
   if (!privateKey && !process.env.SSH_AUTH_SOCK) {
     return Promise.reject(
-      new Error(`node ${target.name}: no private key (ngcp-fleet:sshPrivateKey or ssh.privateKeyPath) and no SSH agent`),
+      new Error(
+        `node ${target.name}: no private key (ngcp-fleet:sshPrivateKey or ssh.privateKeyPath) and no SSH agent`,
+      ),
     );
   }
   return new Promise((resolve, reject) => {

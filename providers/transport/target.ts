@@ -32,7 +32,9 @@ export interface NodeTarget {
 export function parsePublicKeyLine(line: string): { type: string; blob: Buffer } {
   const parts = line.trim().split(/\s+/);
   if (parts.length < 2 || !/^(ssh-|ecdsa-|sk-)/.test(parts[0])) {
-    throw new Error(`not an OpenSSH public key line (expected "ssh-ed25519 AAAA…"), got: ${line.slice(0, 40)}`);
+    throw new Error(
+      `not an OpenSSH public key line (expected "ssh-ed25519 AAAA…"), got: ${line.slice(0, 40)}`,
+    );
   }
   const blob = Buffer.from(parts[1], "base64");
   // The blob starts with its own type string; a mismatch means a pasted fragment.

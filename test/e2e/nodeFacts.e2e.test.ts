@@ -22,7 +22,9 @@ describe("e2e: NodeFacts on two lab nodes through the real Pulumi engine", funct
     stack = await openStack(stackName, { passphrase: "e2e-only" });
     const config = labStackConfig(2);
     for (const [key, value] of Object.entries(config)) {
-      await stack.setConfig(`ngcp-fleet:${key}`, { value: typeof value === "string" ? value : JSON.stringify(value) });
+      await stack.setConfig(`ngcp-fleet:${key}`, {
+        value: typeof value === "string" ? value : JSON.stringify(value),
+      });
     }
   });
 
@@ -42,7 +44,10 @@ describe("e2e: NodeFacts on two lab nodes through the real Pulumi engine", funct
 
   it("reads each node's facts on up", async () => {
     const result = await stack.up({});
-    const nodes = result.outputs.nodes.value as Record<string, { hostname: string; ramMb: number; ngcpVersion: string }>;
+    const nodes = result.outputs.nodes.value as Record<
+      string,
+      { hostname: string; ramMb: number; ngcpVersion: string }
+    >;
     assert.deepEqual(Object.keys(nodes).sort(), ["ngcp1", "ngcp2"]);
     assert.equal(nodes.ngcp1.hostname, "ngcp1");
     assert.equal(nodes.ngcp2.hostname, "ngcp2");

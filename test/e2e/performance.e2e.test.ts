@@ -12,7 +12,9 @@ const NODES = ["ngcp1", "ngcp2"];
 
 /** Successful `ngcpcfg apply` runs journaled by the node's stand-in. */
 function appliesOn(node: string): number {
-  return Number(nodeShell(node, `cat ${JOURNAL} 2>/dev/null | grep -c '"status":"ok"' || true`).trim() || "0");
+  return Number(
+    nodeShell(node, `cat ${JOURNAL} 2>/dev/null | grep -c '"status":"ok"' || true`).trim() || "0",
+  );
 }
 
 function configSha(node: string): string {
@@ -38,7 +40,9 @@ describe("e2e: performance profiles through one ngcpcfg apply per node", functio
   async function configure(performance: Record<string, unknown>): Promise<void> {
     const config = labStackConfig(NODES.length, { performance });
     for (const [key, value] of Object.entries(config)) {
-      await stack.setConfig(`ngcp-fleet:${key}`, { value: typeof value === "string" ? value : JSON.stringify(value) });
+      await stack.setConfig(`ngcp-fleet:${key}`, {
+        value: typeof value === "string" ? value : JSON.stringify(value),
+      });
     }
   }
 
@@ -61,14 +65,22 @@ describe("e2e: performance profiles through one ngcpcfg apply per node", functio
   // Every limit has a unit test (test/unit/performance.planner.test.ts); these prove the same
   // validation stops a real `pulumi preview` before anything reaches a node.
   const invalid: [string, Record<string, unknown>, RegExp][] = [
-    ["natping_processes above 7", { natpingProcesses: 9 }, /natping_processes must be 1\.\.7 \(kamailio does not start above 7\), got: 9/],
+    [
+      "natping_processes above 7",
+      { natpingProcesses: 9 },
+      /natping_processes must be 1\.\.7 \(kamailio does not start above 7\), got: 9/,
+    ],
     [
       "sizing that needs more than 7 natping processes",
       { sizing: { natedSubscribers: 100_000 }, natpingInterval: 30 },
       /natping_processes must be 1\.\.7.*got: 14.*100000/s,
     ],
     ["an unknown profile", { profile: "turbo" }, /profile must be one of: high, low/],
-    ["expires out of order", { proxyMinExpires: 600, proxyDefaultExpires: 300, proxyMaxExpires: 900 }, /expires/],
+    [
+      "expires out of order",
+      { proxyMinExpires: 600, proxyDefaultExpires: 300, proxyMaxExpires: 900 },
+      /expires/,
+    ],
     ["shm_mem beyond the node's RAM", { lbShmMem: 10_000_000 }, /kamailio\.lb\.shm_mem/],
   ];
 
@@ -82,7 +94,10 @@ describe("e2e: performance profiles through one ngcpcfg apply per node", functio
       const before = NODES.map((n) => [configSha(n), appliesOn(n)].join());
       await configure(performance);
       await assert.rejects(stack.preview({}), (err: Error) => expected.test(err.message));
-      assert.deepEqual(NODES.map((n) => [configSha(n), appliesOn(n)].join()), before);
+      assert.deepEqual(
+        NODES.map((n) => [configSha(n), appliesOn(n)].join()),
+        before,
+      );
     });
   }
 
@@ -109,7 +124,10 @@ describe("e2e: performance profiles through one ngcpcfg apply per node", functio
     const applies = NODES.map(appliesOn);
     await configure({ profile: "high" });
     await stack.up({});
-    assert.deepEqual(NODES.map(appliesOn), applies.map((n) => n + 1));
+    assert.deepEqual(
+      NODES.map(appliesOn),
+      applies.map((n) => n + 1),
+    );
     assert.equal(configValue("ngcp1", "kamailio.proxy.children"), "8");
     assert.notEqual(configValue("ngcp1", "kamailio.lb.shm_mem"), "64");
   });
@@ -127,10 +145,18 @@ describe("e2e: performance profiles through one ngcpcfg apply per node", functio
 
   it("puts the previous config back when ngcpcfg apply fails, and reports ngcpcfg's output", async () => {
     // GIVEN a custom template that makes the real ngcpcfg (and the stand-in) fail to build
-    nodeShell("ngcp2", "mkdir -p /etc/ngcp-config/templates/etc && printf 'a\\n[%% broken\\n' > /etc/ngcp-config/templates/etc/e2e-broken.customtt.tt2");
+    nodeShell(
+      "ngcp2",
+      "mkdir -p /etc/ngcp-config/templates/etc && printf 'a\\n[%% broken\\n' > /etc/ngcp-config/templates/etc/e2e-broken.customtt.tt2",
+    );
     const before = configSha("ngcp2");
     await configure({ profile: "low" });
-    await assert.rejects(stack.up({}), (err: Error) => /ngcpcfg apply failed; the previous \/etc\/ngcp-config\/config\.yml was put back/.test(err.message) && /e2e-broken/.test(err.message));
+    await assert.rejects(
+      stack.up({}),
+      (err: Error) =>
+        /ngcpcfg apply failed; the previous \/etc\/ngcp-config\/config\.yml was put back/.test(err.message) &&
+        /e2e-broken/.test(err.message),
+    );
     assert.equal(configSha("ngcp2"), before);
     // THEN once the template is fixed, the next up converges
     nodeShell("ngcp2", "rm -f /etc/ngcp-config/templates/etc/e2e-broken.customtt.tt2");

@@ -28,7 +28,9 @@ describe("transport on lab nodes (real sshd, real MariaDB)", function () {
     const targets = [labTarget("ngcp1"), labTarget("ngcp2")];
     const results = await Promise.all(
       targets.flatMap((target) =>
-        Array.from({ length: 30 }, async (_, i) => (await sessionFor(target)).exec(["echo", `${target.name}-${i}`])),
+        Array.from({ length: 30 }, async (_, i) =>
+          (await sessionFor(target)).exec(["echo", `${target.name}-${i}`]),
+        ),
       ),
     );
     // THEN every command ran on its own node, over exactly one new connection per node
@@ -95,7 +97,11 @@ describe("transport on lab nodes (real sshd, real MariaDB)", function () {
     const wrong = { ...labTarget("ngcp1"), hostKey: labTarget("ngcp2").hostKey };
     await assert.rejects(
       connect(wrong),
-      (err: unknown) => err instanceof HostKeyMismatchError && /node ngcp1: host key mismatch: the stack pins SHA256:\S+ but the node presented SHA256:\S+/.test(err.message),
+      (err: unknown) =>
+        err instanceof HostKeyMismatchError &&
+        /node ngcp1: host key mismatch: the stack pins SHA256:\S+ but the node presented SHA256:\S+/.test(
+          err.message,
+        ),
     );
   });
 
@@ -103,7 +109,12 @@ describe("transport on lab nodes (real sshd, real MariaDB)", function () {
     // 198.18.0.249 is inside the lab's range and has no host behind it.
     const target = { ...labTarget("ngcp1"), name: "ghost", host: "198.18.0.249", connectTimeoutMs: 2000 };
     const started = Date.now();
-    await assert.rejects(connect(target), (err: unknown) => err instanceof NodeUnreachableError && /node ghost \(root@198\.18\.0\.249:22\) is unreachable/.test(err.message));
+    await assert.rejects(
+      connect(target),
+      (err: unknown) =>
+        err instanceof NodeUnreachableError &&
+        /node ghost \(root@198\.18\.0\.249:22\) is unreachable/.test(err.message),
+    );
     assert.ok(Date.now() - started < 8000);
   });
 });

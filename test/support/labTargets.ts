@@ -7,7 +7,9 @@ export function labTarget(name: string): NodeTarget {
   const status = labStatus();
   const node = status.nodes.find((n) => n.name === name);
   if (!node) {
-    throw new Error(`lab node ${name} is not up (nodes: ${status.nodes.map((n) => n.name).join(", ") || "none"})`);
+    throw new Error(
+      `lab node ${name} is not up (nodes: ${status.nodes.map((n) => n.name).join(", ") || "none"})`,
+    );
   }
   return {
     name,
@@ -45,10 +47,14 @@ export function nodeShell(name: string, command: string, input?: string): string
   return execFileSync(
     "ssh",
     [
-      "-i", status.deployerKey,
-      "-o", `UserKnownHostsFile=${status.knownHosts}`,
-      "-o", "StrictHostKeyChecking=yes",
-      "-o", "BatchMode=yes",
+      "-i",
+      status.deployerKey,
+      "-o",
+      `UserKnownHostsFile=${status.knownHosts}`,
+      "-o",
+      "StrictHostKeyChecking=yes",
+      "-o",
+      "BatchMode=yes",
       `root@${node.address}`,
       command,
     ],

@@ -26,8 +26,6 @@ import {
 import { renderRestoreScript } from "../../providers/recovery/restoreScript";
 import { fixturePath } from "../support/fixtures";
 
-
-
 function manifest(): BackupManifest {
   const parsed = parseManifest(readFileSync(fixturePath("backup", "manifest.json"), "utf8"));
   assert.ok(parsed.ok);

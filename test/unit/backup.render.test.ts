@@ -23,7 +23,6 @@ import { fixturePath } from "../support/fixtures";
 
 const HOST_KEY = "ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIKSVL0SxxA3SpWh4uMZ7yiKceXTWITc1sj1dGFazJrzi";
 
-
 function fixture(name: string): string {
   return readFileSync(fixturePath("backup", name), "utf8");
 }

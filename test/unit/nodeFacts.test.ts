@@ -38,7 +38,9 @@ describe("NodeFacts: report parsing", () => {
   });
 
   it("takes the last mount of / (the one in effect)", () => {
-    const facts = parseFactsReport("@@ngcp-fleet:mounts\nnone / tmpfs rw 0 0\n/dev/vda / ext4 rw,noatime 0 0\n");
+    const facts = parseFactsReport(
+      "@@ngcp-fleet:mounts\nnone / tmpfs rw 0 0\n/dev/vda / ext4 rw,noatime 0 0\n",
+    );
     assert.deepEqual(facts.rootMountOptions, ["rw", "noatime"]);
   });
 

@@ -557,9 +557,7 @@ describe("performance planner: warnings in the preview", () => {
 });
 
 describe("performance planner: values already on a node", () => {
-  const config = parseConfig(
-    readFileSync(fixturePath("config", "config.yml"), "utf8"),
-  );
+  const config = parseConfig(readFileSync(fixturePath("config", "config.yml"), "utf8"));
   const nodeValues = Object.fromEntries(
     PERFORMANCE_OPTIONS.map((o) => [o.key, getKey(config, o.key) as string | number]),
   );

@@ -26,22 +26,54 @@ describe("spec: cluster spec from stack config", () => {
     ["no nodes key", {}, /^ngcp-fleet:nodes: /],
     ["an empty node list", { nodes: [] }, /^ngcp-fleet:nodes: must list at least one node/],
     ["a node without host", { nodes: [{ name: "a", hostKey }] }, /^ngcp-fleet:nodes\[0\]\.host: /],
-    ["a node without host key", { nodes: [{ name: "a", host: "h" }] }, /^ngcp-fleet:nodes\[0\]\.hostKey: is required/],
-    ["a garbage host key", { nodes: [{ name: "a", host: "h", hostKey: "nope" }] }, /^ngcp-fleet:nodes\[0\]\.hostKey: not an OpenSSH public key/],
-    ["a port out of range", { nodes: [{ name: "a", host: "h", hostKey, port: 70000 }] }, /^ngcp-fleet:nodes\[0\]\.port: /],
-    ["a bad node name", { nodes: [{ name: "A B", host: "h", hostKey }] }, /^ngcp-fleet:nodes\[0\]\.name: must be lower-case/],
+    [
+      "a node without host key",
+      { nodes: [{ name: "a", host: "h" }] },
+      /^ngcp-fleet:nodes\[0\]\.hostKey: is required/,
+    ],
+    [
+      "a garbage host key",
+      { nodes: [{ name: "a", host: "h", hostKey: "nope" }] },
+      /^ngcp-fleet:nodes\[0\]\.hostKey: not an OpenSSH public key/,
+    ],
+    [
+      "a port out of range",
+      { nodes: [{ name: "a", host: "h", hostKey, port: 70000 }] },
+      /^ngcp-fleet:nodes\[0\]\.port: /,
+    ],
+    [
+      "a bad node name",
+      { nodes: [{ name: "A B", host: "h", hostKey }] },
+      /^ngcp-fleet:nodes\[0\]\.name: must be lower-case/,
+    ],
     [
       "duplicate node names",
-      { nodes: [{ name: "a", host: "h", hostKey }, { name: "a", host: "i", hostKey }] },
+      {
+        nodes: [
+          { name: "a", host: "h", hostKey },
+          { name: "a", host: "i", hostKey },
+        ],
+      },
       /^ngcp-fleet:nodes\[1\]\.name: duplicates nodes\[0\]\.name "a"/,
     ],
-    ["an unknown key (typo)", { nodes: [{ name: "a", host: "h", hostKey }], adminSource: [] }, /^ngcp-fleet:\(root\): Unrecognized key: "adminSource"/],
-    ["an unknown ssh key", { nodes: [{ name: "a", host: "h", hostKey }], ssh: { usr: "x" } }, /^ngcp-fleet:ssh: Unrecognized key: "usr"/],
+    [
+      "an unknown key (typo)",
+      { nodes: [{ name: "a", host: "h", hostKey }], adminSource: [] },
+      /^ngcp-fleet:\(root\): Unrecognized key: "adminSource"/,
+    ],
+    [
+      "an unknown ssh key",
+      { nodes: [{ name: "a", host: "h", hostKey }], ssh: { usr: "x" } },
+      /^ngcp-fleet:ssh: Unrecognized key: "usr"/,
+    ],
   ];
   for (const [what, raw, expected] of bad) {
     it(`names the key for ${what}`, () => {
       const found = problems(raw);
-      assert.ok(found.some((p) => expected.test(p)), `expected ${expected} in ${JSON.stringify(found)}`);
+      assert.ok(
+        found.some((p) => expected.test(p)),
+        `expected ${expected} in ${JSON.stringify(found)}`,
+      );
     });
   }
 

@@ -38,15 +38,28 @@ describe("transport: quoting", () => {
 
 describe("transport: redaction", () => {
   it("replaces every occurrence of every secret, longest first", () => {
-    assert.equal(redact("pw=hunter22 again hunter22 and hunter2", ["hunter2", "hunter22"]), "pw=[secret] again [secret] and [secret]");
+    assert.equal(
+      redact("pw=hunter22 again hunter22 and hunter2", ["hunter2", "hunter22"]),
+      "pw=[secret] again [secret] and [secret]",
+    );
   });
   it("ignores empty and undefined secrets", () => {
     assert.equal(redact("abc", ["", undefined, "x"]), "abc");
   });
   it("redacts command and output in a remote error message", () => {
-    const err = new RemoteCommandError("ngcp1", redact("chpasswd s3cr3t!", ["s3cr3t!"]), 1, undefined, redact("bad s3cr3t!", ["s3cr3t!"]), "");
+    const err = new RemoteCommandError(
+      "ngcp1",
+      redact("chpasswd s3cr3t!", ["s3cr3t!"]),
+      1,
+      undefined,
+      redact("bad s3cr3t!", ["s3cr3t!"]),
+      "",
+    );
     assert.doesNotMatch(err.message, /s3cr3t!/);
-    assert.match(err.message, /node ngcp1: `chpasswd \[secret\]` failed with exit code 1 \(general error\):\nbad \[secret\]/);
+    assert.match(
+      err.message,
+      /node ngcp1: `chpasswd \[secret\]` failed with exit code 1 \(general error\):\nbad \[secret\]/,
+    );
   });
 });
 
@@ -65,7 +78,12 @@ describe("transport: host keys", () => {
     assert.equal(fingerprint(parsePublicKeyLine(line).blob), expected);
   });
 
-  for (const bad of ["", "AAAA", "ssh-ed25519", "ssh-rsa AAAAC3NzaC1lZDI1NTE5AAAAIOMqqnkVzrm0SdG6UOoqKLsabgH5C9okWi0dh2l9GKJl"]) {
+  for (const bad of [
+    "",
+    "AAAA",
+    "ssh-ed25519",
+    "ssh-rsa AAAAC3NzaC1lZDI1NTE5AAAAIOMqqnkVzrm0SdG6UOoqKLsabgH5C9okWi0dh2l9GKJl",
+  ]) {
     it(`rejects ${JSON.stringify(bad)}`, () => {
       assert.throws(() => parsePublicKeyLine(bad));
     });
