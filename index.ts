@@ -9,3 +9,6 @@ const cluster = new NgcpCluster(spec.environment, { spec, stack: pulumi.getStack
 
 /** Per node: what is managed and its key facts. */
 export const nodes = cluster.summary();
+
+/** The rollout waves, canary first. */
+export const waves = cluster.waves;

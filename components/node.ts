@@ -1,6 +1,9 @@
 import * as pulumi from "@pulumi/pulumi";
 import { findOwnershipConflicts } from "../providers/ngcpConfig/ownership";
 import { NgcpConfig } from "../providers/ngcpConfig/resource";
+import { SETTINGS, type ConfigSetting } from "../providers/ngcpConfig/edition";
+import type { GatedNode } from "../providers/health/provider";
+import { createHash } from "node:crypto";
 import { NodeFacts } from "../providers/nodeFacts/resource";
 import type { NodeTarget } from "../providers/transport/target";
 import { type ClusterSpec, type NodeSpec, mergeFeature } from "../spec/schema";
@@ -34,6 +37,26 @@ export function nodeTarget(
   }));
 }
 
+/** The service ports the rollout's health gate probes, with the handbook defaults (tables 8 and 9). */
+const HEALTH_PORTS: readonly { setting: ConfigSetting; label: string; fallback: number }[] = [
+  { setting: "sipPort", label: "SIP", fallback: 5060 },
+  { setting: "cscPort", label: "customer self-care interface", fallback: 443 },
+  { setting: "adminPort", label: "administrator interface", fallback: 1443 },
+  { setting: "provisioningPort", label: "provisioning interfaces", fallback: 2443 },
+];
+
+/** Every edition's config key for a setting: the node's own config decides which one holds a value. */
+function candidateKeys(setting: ConfigSetting): string[] {
+  return Object.values(SETTINGS[setting].keys).flatMap((keys) => [...(keys ?? [])]);
+}
+
+function effectivePort(effective: Record<string, unknown>, setting: ConfigSetting, fallback: number): number {
+  const value = candidateKeys(setting)
+    .map((key) => effective[key])
+    .find((v) => typeof v === "number");
+  return typeof value === "number" ? value : fallback;
+}
+
 /**
  * One sip:provider CE node: its facts, the handbook features its config asks for, then one NgcpConfig
  * that writes every feature's config.yml keys at once and runs `ngcpcfg apply` once, then what must see
@@ -44,6 +67,10 @@ export class NgcpNode extends pulumi.ComponentResource {
   readonly config: NgcpConfig;
   /** Every resource of the node, for the rollout's health gate to wait on. */
   readonly resources: pulumi.Resource[];
+  /** What the rollout's health gate probes on this node. */
+  readonly health: pulumi.Output<GatedNode>;
+  /** Changes whenever anything of the node converged to something new. */
+  readonly convergence: pulumi.Output<string>;
 
   constructor(name: string, args: NgcpNodeArgs, opts?: pulumi.ComponentResourceOptions) {
     super("ngcp-fleet:index:NgcpNode", name, {}, opts);
@@ -84,7 +111,12 @@ export class NgcpNode extends pulumi.ComponentResource {
         applyTriggers: pulumi
           .all(contributions.map((c) => c.applyTriggers ?? pulumi.output({})))
           .apply((all) => Object.assign({}, ...all)),
-        watchKeys: [...new Set(parts.flatMap(([, part]) => part.watchKeys ?? []))].sort(),
+        watchKeys: [
+          ...new Set([
+            ...HEALTH_PORTS.flatMap((port) => candidateKeys(port.setting)),
+            ...parts.flatMap(([, part]) => part.watchKeys ?? []),
+          ]),
+        ].sort(),
       },
       { parent: this, dependsOn: parts.flatMap(([, part]) => part.resources) },
     );
@@ -103,6 +135,19 @@ export class NgcpNode extends pulumi.ComponentResource {
         parts.filter(([, part]) => part.summary).map(([key, part]) => [key, part.summary]),
       ),
     };
+    this.health = pulumi.all([target, this.config.effective]).apply(([nodeTarget, effective]) => ({
+      target: nodeTarget,
+      sipPort: effectivePort(effective, "sipPort", 5060),
+      tcpPorts: Object.fromEntries(
+        HEALTH_PORTS.filter((p) => p.setting !== "sipPort").map((p) => [
+          p.label,
+          effectivePort(effective, p.setting, p.fallback),
+        ]),
+      ),
+    }));
+    this.convergence = pulumi
+      .all([pulumi.output(this.summary), this.config.live, this.config.effective])
+      .apply((state) => createHash("sha256").update(JSON.stringify(state)).digest("hex"));
     this.registerOutputs({ summary: this.summary });
   }
 }

@@ -1,4 +1,5 @@
 import type { z } from "zod";
+import { validateRollout } from "./waves";
 import { CONFIG_NAMESPACE, ClusterSpecSchema, type ClusterSpec } from "./schema";
 
 /** A stack config that does not describe a valid cluster; its message lists every problem by key. */
@@ -31,6 +32,10 @@ export function parseClusterSpec(raw: Record<string, unknown>): ClusterSpec {
   const result = ClusterSpecSchema.safeParse(raw);
   if (!result.success) {
     throw new SpecError(result.error.issues.map(describeIssue));
+  }
+  const rollout = validateRollout({ nodes: result.data.nodes.map((n) => n.name), ...result.data.rollout });
+  if (rollout.length > 0) {
+    throw new SpecError(rollout);
   }
   return result.data;
 }

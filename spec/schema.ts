@@ -79,6 +79,17 @@ export const ClusterSpecSchema = z
     nodes: z.array(NodeSpecSchema).min(1, "must list at least one node"),
     /** Networks allowed to reach the admin ports (handbook 15.2, table 9). @default none */
     adminSources: z.array(z.string()).default([]),
+    /** Rollout waves: canary nodes first, then batches; HA pairs never in one wave. */
+    rollout: z
+      .strictObject({
+        /** Nodes in the first wave. @default 1 */
+        canary: z.number().int().min(0).default(1),
+        /** Nodes per later wave. @default 10 */
+        batchSize: z.number().int().min(1).default(10),
+        /** Pairs of node names that must never converge in the same wave. @default [] */
+        haPairs: z.array(z.tuple([z.string(), z.string()])).default([]),
+      })
+      .default({ canary: 1, batchSize: 10, haPairs: [] }),
     /** Handbook edition of the nodes' config.yml. @default detected from each node */
     edition: edition.optional(),
     /** Table-10 tunables for every node (handbook 15.7): profile, sizing, explicit values. @default unmanaged */

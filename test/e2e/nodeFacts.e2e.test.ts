@@ -38,8 +38,8 @@ describe("e2e: NodeFacts on two lab nodes through the real Pulumi engine", funct
 
   it("previews two NodeFacts to create", async () => {
     const preview = await stack.preview({});
-    // Stack, cluster, and per node: the component, its NodeFacts and its NgcpConfig.
-    assert.equal(preview.changeSummary.create, 1 + 1 + 2 * 3, JSON.stringify(preview.changeSummary));
+    // Stack, cluster, per node (the component, its NodeFacts, its NgcpConfig), one health gate per wave.
+    assert.equal(preview.changeSummary.create, 1 + 1 + 2 * 3 + 2, JSON.stringify(preview.changeSummary));
   });
 
   it("reads each node's facts on up", async () => {
