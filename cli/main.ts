@@ -1,6 +1,10 @@
 import { Command } from "commander";
 import { registerEnvCommand } from "./env";
 import { registerLabCommands } from "./lab";
+import { registerBackupCommands } from "./backup";
+import { registerRecoveryCommands } from "./recovery";
+import { registerRolloutCommand } from "./rollout";
+import { registerAuditCommand } from "./audit";
 
 /** Builds the `ngcp-fleet` command tree; each subcommand lives in its own module. */
 export function buildProgram(): Command {
@@ -9,6 +13,10 @@ export function buildProgram(): Command {
     .showHelpAfterError();
   registerEnvCommand(program);
   registerLabCommands(program);
+  registerBackupCommands(program);
+  registerRecoveryCommands(program);
+  registerRolloutCommand(program);
+  registerAuditCommand(program);
   return program;
 }
 

@@ -1,7 +1,30 @@
 import * as pulumi from "@pulumi/pulumi";
 import { PERFORMANCE_OPTIONS, type PerformanceInputs } from "../providers/performance/planner";
 import { PerformanceProfile } from "../providers/performance/resource";
-import type { Feature } from "./feature";
+import { BackupSchedule, type BackupSettings } from "../providers/backup/resource";
+import { Firewall } from "../providers/firewall/resource";
+import { FIREWALL_WATCH_KEYS, type FirewallSettings } from "../providers/firewall/settings";
+import type { MysqlCredentialsInputs } from "../providers/mysqlCredentials/inputs";
+import { MysqlCredentials } from "../providers/mysqlCredentials/resource";
+import { SupportAccess } from "../providers/supportAccess/resource";
+import type { SupportAccessInputs } from "../providers/supportAccess/supportAccess";
+import type { SystemAccountsInputs } from "../providers/systemAccounts/inputs";
+import { SystemAccounts } from "../providers/systemAccounts/resource";
+import { plainPasswordProblems, stackConfigIsSecret } from "../providers/systemAccounts/stackSecrets";
+import type { WebCredentialsInputs } from "../providers/webCredentials/planner";
+import { WebCredentials } from "../providers/webCredentials/resource";
+import { readFileSync } from "node:fs";
+import { resolve as resolvePath } from "node:path";
+import { tlsApplyTriggers } from "../providers/tls/provider";
+import { TlsCertificates, TlsHandshakeCheck } from "../providers/tls/resource";
+import {
+  claimedConfigKeys,
+  resolveTlsStackConfig,
+  tlsPortKeys,
+  unsecretPrivateKeys,
+} from "../providers/tls/stackConfig";
+import { mergeFeature } from "../spec/schema";
+import type { Feature, NodeContext } from "./feature";
 
 /** Handbook 15.7: table-10 tunables, profiles, sizing; noatime. */
 const performance: Feature = {
@@ -35,10 +58,300 @@ const performance: Feature = {
           Object.fromEntries(Object.entries(plan.values).map(([key, value]) => [key, { value, owner }])),
         ),
       },
-      summary: { values: profile.plan.apply((plan) => plan.values), rootMountOptions: profile.rootMountOptions },
+      summary: {
+        values: profile.plan.apply((plan) => plan.values),
+        rootMountOptions: profile.rootMountOptions,
+      },
     };
   },
 };
 
+/**
+ * Handbook 15.5.1: the backup schedule. The dump logs in as MariaDB root with `ngcp-fleet:mysql.rootPassword`
+ * (cluster-wide or per node) when the stack sets one, else without a password as on a fresh CE.
+ */
+const backup: Feature = {
+  key: "backup",
+  handbook: "15.5.1",
+  build(context, settings) {
+    const mysql = mergeFeature(context.spec.mysql, context.node.mysql);
+    const rootPassword = typeof mysql?.rootPassword === "string" ? mysql.rootPassword : undefined;
+    const schedule = new BackupSchedule(
+      `${context.name}-backup`,
+      {
+        target: context.target,
+        // Validated by the provider's check, which names each bad key (backup.<key>).
+        backup: settings as BackupSettings,
+        mysqlPasswordSecret: rootPassword === undefined ? undefined : pulumi.secret(rootPassword),
+      },
+      { parent: context.parent },
+    );
+    return {
+      resources: [schedule],
+      summary: {
+        lastBackup: schedule.lastSuccess,
+        lastBackupId: schedule.lastSuccessId,
+        lastResult: schedule.lastResult,
+        drifted: schedule.drifted,
+      },
+    };
+  },
+};
+
+/**
+ * Handbook 15.2: INPUT filtering for tables 8 and 9 on the ports of the applied config.yml, the RTPENGINE
+ * rule, lockout-safe apply. Created after the node's NgcpConfig (`afterApply`), fed with its `effective`
+ * values of the port keys of both editions (`watchKeys`), so a port changed in config.yml moves its rule in
+ * the same `up`.
+ */
+const firewall: Feature = {
+  key: "firewall",
+  handbook: "15.2",
+  build(context, settings) {
+    let resolveCount: (count: pulumi.Output<number>) => void = () => undefined;
+    const ruleCount = new Promise<pulumi.Output<number>>((resolve) => (resolveCount = resolve));
+    const edition = context.node.edition ?? context.spec.edition;
+    return {
+      resources: [],
+      watchKeys: FIREWALL_WATCH_KEYS,
+      afterApply: (config) => {
+        const resource = new Firewall(
+          `${context.name}-firewall`,
+          {
+            target: context.target,
+            // Validated by the provider's check, which names each bad key (firewall.<key>).
+            firewall: settings as FirewallSettings,
+            effective: config.effective,
+            clusterAdminSources: context.spec.adminSources,
+            ...(edition === undefined ? {} : { edition }),
+          },
+          { parent: context.parent, dependsOn: [config] },
+        );
+        resolveCount(resource.ruleCount);
+        return [resource];
+      },
+      summary: { ruleCount: pulumi.output(ruleCount) },
+    };
+  },
+};
+
+/**
+ * Stops the preview when a credentials feature's passwords sit in a stack-config value that is not secret:
+ * they would be in clear in Pulumi.<stack>.yaml and in the state (the default provider records the config).
+ */
+function requireSecretPasswords(
+  context: NodeContext,
+  key: "mysql" | "systemAccounts" | "webCredentials",
+): void {
+  const index = context.spec.nodes.findIndex((n) => n.name === context.node.name);
+  const problems = plainPasswordProblems(
+    key,
+    [
+      { configKey: `ngcp-fleet:${key}`, settings: context.spec[key], prefix: `${key}.` },
+      { configKey: "ngcp-fleet:nodes", settings: context.node[key], prefix: `nodes[${index}].${key}.` },
+    ],
+    (configKey) => stackConfigIsSecret(configKey, pulumi.runtime, process.env),
+  );
+  if (problems.length > 0) {
+    throw new pulumi.RunError(problems.join("\n"));
+  }
+}
+
+/**
+ * Handbook 15.3, MySQL: root's password, extra least-privilege users, the service users verified. The settings
+ * hold passwords: the resource keeps them secret in the state whatever the stack config marked.
+ */
+const mysql: Feature = {
+  key: "mysql",
+  handbook: "15.3",
+  build(context, settings) {
+    requireSecretPasswords(context, "mysql");
+    const credentials = new MysqlCredentials(
+      `${context.name}-mysql`,
+      // Validated by the provider's check, which names each bad key (mysql.<key>) and never a value.
+      { target: context.target, mysql: pulumi.secret(settings as unknown as MysqlCredentialsInputs) },
+      { parent: context.parent },
+    );
+    return {
+      resources: [credentials],
+      summary: {
+        accounts: credentials.accounts,
+        rootAccounts: credentials.rootAccounts,
+        serviceUsers: credentials.serviceUsers,
+        optionFile: credentials.optionFile,
+      },
+    };
+  },
+};
+
+/**
+ * Handbook 15.4: certificates of the web interfaces and SIP over TLS. PEM values come from secret stack
+ * config or from files on the deployer (`certificateFile`, `chainFile`, `privateKeyFile`, relative to the
+ * project directory), read here and passed on only inside `pulumi.secret`. `production` follows the
+ * stack's `environment` unless set. The node's NgcpConfig sets the keys and applies once (restarting
+ * services when a certificate changed); a handshake check after the apply proves what each port serves.
+ */
+const tls: Feature = {
+  key: "tls",
+  handbook: "15.4",
+  build(context, settings) {
+    const name = `${context.name}-tls`;
+    const owner = `TlsCertificates ${name}`;
+    const exposed = unsecretPrivateKeys(
+      [
+        { configKey: "ngcp-fleet:tls", settings: context.spec.tls },
+        { configKey: "ngcp-fleet:nodes", settings: context.node.tls },
+      ],
+      (key) => {
+        // The SDK's own answer (internal API), else the language host's list of secret keys.
+        const runtime = pulumi.runtime as unknown as { isConfigSecret?: (k: string) => boolean };
+        const listed = process.env.PULUMI_CONFIG_SECRET_KEYS;
+        return (
+          runtime.isConfigSecret?.(key) === true || (listed !== undefined && listed.includes(`"${key}"`))
+        );
+      },
+    );
+    if (exposed.length > 0) {
+      throw new pulumi.RunError(exposed.join("\n"));
+    }
+    const resolved = resolveTlsStackConfig(settings, {
+      environment: context.spec.environment,
+      readFile: (path) => readFileSync(resolvePath(path), "utf8"),
+      where: `node ${context.name}`,
+    });
+    if (!resolved.ok) {
+      throw new pulumi.RunError(resolved.errors.join("\n"));
+    }
+    const certificates = new TlsCertificates(
+      name,
+      // Validated by the provider's check, which names service and config key of each problem.
+      { target: context.target, tls: pulumi.secret(resolved.inputs) },
+      { parent: context.parent },
+    );
+    return {
+      resources: [certificates],
+      config: {
+        claim: { resource: owner, node: context.name, keys: claimedConfigKeys(resolved.inputs) },
+        settings: certificates.plan.apply((plan) =>
+          Object.fromEntries(Object.entries(plan.settings).map(([key, value]) => [key, { value, owner }])),
+        ),
+        applyTriggers: certificates.plan.apply(tlsApplyTriggers),
+      },
+      watchKeys: tlsPortKeys(),
+      afterApply: (config) => [
+        new TlsHandshakeCheck(
+          `${name}-handshake`,
+          {
+            node: context.name,
+            host: context.target.apply((target) => target.host),
+            handshakes: certificates.plan.apply((plan) => plan.handshakes),
+            effective: config.effective,
+            filesRevision: certificates.plan.apply((plan) => plan.filesRevision),
+          },
+          { parent: context.parent, dependsOn: [config] },
+        ),
+      ],
+      summary: {
+        certificates: certificates.certificates.apply((all) =>
+          Object.fromEntries(
+            Object.entries(all).map(([service, c]) => [
+              service,
+              { sha256Fingerprint: c?.sha256Fingerprint, daysLeft: c?.daysLeft, notAfter: c?.notAfter },
+            ]),
+          ),
+        ),
+        warnings: certificates.plan.apply((plan) => plan.warnings),
+      },
+    };
+  },
+};
+
+/**
+ * Each node's SystemAccounts resource, for the support-access feature to run after it (the wipe of
+ * sipwise's authorized_keys and `ngcp-support-access` edit the same file). Program-side state only.
+ */
+const systemAccountsOfNode = new WeakMap<pulumi.Resource, SystemAccounts>();
+
+/**
+ * Handbook 15.3, system accounts: root's password, cdrexport's login, the wipe of the preinstalled
+ * authorized_keys (keeping the stack's keys; `check` refuses a wipe that would drop the deployer's own key).
+ */
+const systemAccounts: Feature = {
+  key: "systemAccounts",
+  handbook: "15.3",
+  build(context, settings) {
+    requireSecretPasswords(context, "systemAccounts");
+    const accounts = new SystemAccounts(
+      `${context.name}-system-accounts`,
+      // Validated by the provider's check, which names each bad key (systemAccounts.<key>) and never a value.
+      { target: context.target, systemAccounts: pulumi.secret(settings as unknown as SystemAccountsInputs) },
+      { parent: context.parent },
+    );
+    systemAccountsOfNode.set(context.parent, accounts);
+    return {
+      resources: [accounts],
+      summary: { lastChanges: accounts.lastChanges, drift: accounts.drift },
+    };
+  },
+};
+
+/** Handbook 15.1: Sipwise's SSH support access, enabled or disabled with the handbook's exact commands. */
+const supportAccess: Feature = {
+  key: "supportAccess",
+  handbook: "15.1",
+  build(context, settings) {
+    const accounts = systemAccountsOfNode.get(context.parent);
+    const wipe = mergeFeature(context.spec.systemAccounts, context.node.systemAccounts);
+    const keepsSipwise = (wipe?.keepKeys as { sipwise?: unknown[] } | undefined)?.sipwise ?? [];
+    if (
+      settings.enabled === true &&
+      wipe?.wipeAuthorizedKeys === true &&
+      wipe.vagrant !== true &&
+      keepsSipwise.length === 0
+    ) {
+      pulumi.log.warn(
+        `${context.name}: supportAccess.enabled is true but systemAccounts.wipeAuthorizedKeys keeps no key of ` +
+          "sipwise: the wipe removes Sipwise's support key on every up; name it in systemAccounts.keepKeys.sipwise",
+        context.parent,
+      );
+    }
+    const access = new SupportAccess(
+      `${context.name}-support-access`,
+      // Validated by the provider's check (supportAccess.enabled must be a boolean).
+      { target: context.target, supportAccess: settings as unknown as SupportAccessInputs },
+      { parent: context.parent, dependsOn: accounts ? [accounts] : [] },
+    );
+    return { resources: [access], summary: { state: access.state } };
+  },
+};
+
+/**
+ * Handbook 15.3, web: the `administrator` and `ngcpsoap` passwords, through the REST API's documented calls
+ * over the SSH tunnel. The settings hold passwords: the resource keeps them secret in the state.
+ */
+const webCredentials: Feature = {
+  key: "webCredentials",
+  handbook: "15.3",
+  build(context, settings) {
+    requireSecretPasswords(context, "webCredentials");
+    const web = new WebCredentials(
+      `${context.name}-web-credentials`,
+      // Validated by the provider's check, which names each bad key (webCredentials.<key>) and never a value.
+      { target: context.target, webCredentials: pulumi.secret(settings as unknown as WebCredentialsInputs) },
+      { parent: context.parent },
+    );
+    return { resources: [web], summary: { logins: web.logins, drift: web.drift } };
+  },
+};
+
 /** Every feature a node can have, in the order their resources are declared. */
-export const FEATURES: readonly Feature[] = [performance];
+export const FEATURES: readonly Feature[] = [
+  performance,
+  backup,
+  firewall,
+  mysql,
+  tls,
+  systemAccounts,
+  supportAccess,
+  webCredentials,
+];

@@ -19,7 +19,8 @@ export function engineEnv(options: EngineEnvOptions = {}): Record<string, string
   const env: Record<string, string> = {
     PATH: `${engineBinDir(root)}:${options.path ?? process.env.PATH ?? "/usr/bin:/bin"}`,
     PULUMI_HOME: join(root, ".pulumi", "home"),
-    PULUMI_BACKEND_URL: `file://${join(root, ".pulumi", "state")}`,
+    // A fleet's CI points PULUMI_BACKEND_URL at shared state; the lab and tests use the local file backend.
+    PULUMI_BACKEND_URL: process.env.PULUMI_BACKEND_URL || `file://${join(root, ".pulumi", "state")}`,
     PULUMI_SKIP_UPDATE_CHECK: "true",
     PULUMI_DISABLE_AUTOMATIC_PLUGIN_ACQUISITION: "true",
     // `npm run build` type-checks; the engine only needs to run the program.

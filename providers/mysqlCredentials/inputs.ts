@@ -45,6 +45,12 @@ export interface MysqlCredentialsInputs {
    * audit reports a passwordless root)
    */
   readonly rootPassword?: string;
+  /**
+   * The password MariaDB root has now, when it is neither `rootPassword`, nor the one this stack applied last,
+   * nor empty (adopting a node whose root password was set by hand). Only used to log in; not compared, so
+   * removing it later changes nothing. A secret. @default none
+   */
+  readonly currentRootPassword?: string;
   /** Extra users. @default [] */
   readonly users?: readonly MysqlUserInput[];
   /**

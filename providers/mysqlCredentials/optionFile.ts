@@ -43,3 +43,37 @@ export function renderClientOptionFile(credentials: ClientCredentials): string {
     "",
   ].join("\n");
 }
+
+/**
+ * Reads the `[client]` user and password back from an option file this resource wrote (or one an operator
+ * edited in the same syntax): double-quoted values with `\\` and `\"` escapes, single-quoted or bare values.
+ * The provider reads root's password from the node this way, so the state never has to hold it. Undefined
+ * fields when absent.
+ */
+export function parseClientOptionFile(text: string): { user?: string; password?: string } {
+  let section = "";
+  const found: { user?: string; password?: string } = {};
+  for (const raw of text.split("\n")) {
+    const line = raw.trim();
+    const header = /^\[([^\]]+)\]$/.exec(line);
+    if (header) {
+      section = header[1].trim().toLowerCase();
+      continue;
+    }
+    const kv = /^(user|password)\s*=\s*(.*)$/.exec(line);
+    if (!kv || section !== "client") {
+      continue;
+    }
+    const value = kv[2].trim();
+    let parsed: string;
+    if (value.length >= 2 && value.startsWith('"') && value.endsWith('"')) {
+      parsed = value.slice(1, -1).replace(/\\(["\\])/g, "$1");
+    } else if (value.length >= 2 && value.startsWith("'") && value.endsWith("'")) {
+      parsed = value.slice(1, -1);
+    } else {
+      parsed = value.replace(/\s+#.*$/, "");
+    }
+    found[kv[1] as "user" | "password"] = parsed;
+  }
+  return found;
+}

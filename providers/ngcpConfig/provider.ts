@@ -130,8 +130,11 @@ async function converge(
       patch.changed.map((change) => change.key),
       triggers,
     );
+    // A trigger stands for a file outside config.yml (a certificate) that services read when they start;
+    // ngcpcfg restarts only services whose generated config changed, so a changed trigger restarts all.
+    const force = triggers.length > 0 ? ["--force-all-services"] : [];
     try {
-      await session.exec(["ngcpcfg", "apply", lastApplyMessage], { timeoutMs: 600_000 });
+      await session.exec(["ngcpcfg", "apply", ...force, lastApplyMessage], { timeoutMs: 600_000 });
     } catch (err) {
       if (patch.changed.length > 0) {
         await session.writeFileAtomic(CONFIG_YML, before, { mode: 0o644 });

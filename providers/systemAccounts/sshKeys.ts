@@ -6,6 +6,7 @@
  * A key is identified by its blob (compared by SHA-256 fingerprint, as `ssh-keygen -lf` prints it), never by
  * its comment or its options: the same key with another comment is the same key.
  */
+import { utils as sshUtils } from "ssh2";
 import { fingerprint, parsePublicKeyLine } from "../transport/target";
 
 /** Key types sshd accepts in authorized_keys today. `ssh-dss` is recognised only to be refused. */
@@ -162,6 +163,14 @@ export function publicKeyProblem(line: string): string | undefined {
   }
   if (parsed.kind !== "key") {
     return parsed.kind === "blank" ? "must not be empty" : "is a comment, not a public key";
+  }
+  // The blob's own structure (an ed25519 key of 32 bytes, an ECDSA point on its curve, RSA's e and n): ssh2's
+  // parser checks it; `sk-` keys (FIDO) are outside what ssh2 parses and keep the checks above.
+  if (!parsed.type.startsWith("sk-") && parsed.type !== "ssh-dss") {
+    const structural = sshUtils.parseKey(`${parsed.type} ${parsed.base64}`);
+    if (structural instanceof Error) {
+      return `malformed ${parsed.type} key data: ${structural.message} (${parsed.fingerprint})`;
+    }
   }
   if (parsed.type === "ssh-dss") {
     return `DSA keys (ssh-dss) are disabled in OpenSSH since 7.0; use ssh-ed25519 (${parsed.fingerprint})`;

@@ -217,7 +217,7 @@ function checkKeyStrength(slot: CertificateSlot, link: ParsedCertificate, failur
   if (weakness !== undefined) {
     failures.push({
       property: link.property,
-      reason: `${slotTarget(slot, "cert")}: ${link.name} (${shortSubject(link.cert.subject)}) has a ${weakness}`,
+      reason: `${slotTarget(slot, "cert")}: ${link.name} (${shortSubject(link.cert.subject)}) has ${weakness}`,
     });
   }
 }

@@ -1,0 +1,271 @@
+import { type Command, InvalidArgumentError, Option } from "commander";
+import { existsSync, readFileSync } from "node:fs";
+import { join } from "node:path";
+import { utils as sshUtils } from "ssh2";
+import { openStack } from "../engine/automation";
+import { projectRoot } from "../engine/paths";
+import { defaultMaxAgeHours } from "../providers/backup/schedule";
+import type { AuditIntent } from "../providers/audit/checks";
+import { runChecks } from "../providers/audit/checks";
+import { collectSnapshot } from "../providers/audit/collect";
+import {
+  exitStatus,
+  renderReport,
+  REPORT_FORMATS,
+  type AuditReport,
+  type NodeAudit,
+  type ReportFormat,
+} from "../providers/audit/render";
+import { closeAll } from "../providers/transport/session";
+import { describeTarget, parsePublicKeyLine, type NodeTarget } from "../providers/transport/target";
+import { parseClusterSpec } from "../spec/parse";
+import { type ClusterSpec, CONFIG_NAMESPACE, mergeFeature, type NodeSpec } from "../spec/schema";
+
+/**
+ * `ngcp-fleet audit`: grades every node of a stack (or one `--host`) against handbook chapter 15 and prints
+ * a table per node, JSON or Markdown. Read-only: it runs read scripts, the password verifier and a MySQL
+ * login attempt, and never writes to a node. Exit status 1 when a `must` check failed or a node could not
+ * be read.
+ */
+
+/** A node to audit, with what its stack intends. */
+export interface AuditSubject {
+  readonly target: NodeTarget;
+  readonly intent: AuditIntent;
+}
+
+interface AuditOptions {
+  readonly stack?: string;
+  readonly host?: string;
+  readonly port: number;
+  readonly user: string;
+  readonly hostKey?: string;
+  readonly key?: string;
+  readonly name?: string;
+  readonly production?: boolean;
+  readonly warnDays: number;
+  readonly json?: boolean;
+  readonly format: ReportFormat;
+}
+
+function configValue(text: string): unknown {
+  try {
+    return JSON.parse(text);
+  } catch {
+    return text;
+  }
+}
+
+const isObject = (v: unknown): v is Record<string, unknown> =>
+  typeof v === "object" && v !== null && !Array.isArray(v);
+const bool = (v: unknown) => (typeof v === "boolean" ? v : undefined);
+const num = (v: unknown) => (typeof v === "number" && Number.isFinite(v) ? v : undefined);
+const strings = (v: unknown) =>
+  Array.isArray(v) ? v.filter((x): x is string => typeof x === "string") : undefined;
+
+/** The public key line of the private key the audit logs in with: that key is not "preinstalled". */
+export function deployerPublicKey(target: Pick<NodeTarget, "privateKey" | "privateKeyPath">): string[] {
+  try {
+    const text =
+      target.privateKey ?? (target.privateKeyPath ? readFileSync(target.privateKeyPath, "utf8") : undefined);
+    if (text === undefined) {
+      return [];
+    }
+    const parsed = sshUtils.parseKey(text);
+    const key = Array.isArray(parsed) ? parsed[0] : parsed;
+    if (key instanceof Error || key === undefined) {
+      return [];
+    }
+    return [`${key.type} ${key.getPublicSSH().toString("base64")}`];
+  } catch {
+    return [];
+  }
+}
+
+/** What a stack says about one node, as the checks need it (pure over the parsed spec). */
+export function intentFromSpec(
+  spec: ClusterSpec,
+  node: NodeSpec,
+  options: { warnDays?: number } = {},
+): AuditIntent {
+  const feature = (
+    key:
+      "supportAccess" | "firewall" | "tls" | "systemAccounts" | "performance" | "backup" | "webCredentials",
+  ) => mergeFeature(spec[key], node[key]);
+  const support = feature("supportAccess");
+  const firewall = feature("firewall");
+  const tls = feature("tls");
+  const accounts = feature("systemAccounts");
+  const performance = feature("performance");
+  const backup = feature("backup");
+  const web = feature("webCredentials");
+  const fwSources = isObject(firewall?.adminSources)
+    ? [...(strings(firewall.adminSources.ipv4) ?? []), ...(strings(firewall.adminSources.ipv6) ?? [])]
+    : undefined;
+  const adminSources = fwSources ?? (spec.adminSources.length > 0 ? spec.adminSources : undefined);
+  const sizing = isObject(performance?.sizing) ? performance.sizing : undefined;
+  const keep = isObject(accounts?.keepKeys) ? accounts.keepKeys : undefined;
+  const schedule = typeof backup?.schedule === "string" ? backup.schedule : "30 3 * * *";
+  let backupMaxAgeHours = num(backup?.maxAgeHours);
+  if (backupMaxAgeHours === undefined && backup !== undefined) {
+    try {
+      backupMaxAgeHours = defaultMaxAgeHours(schedule);
+    } catch {
+      backupMaxAgeHours = undefined;
+    }
+  }
+  const sipTls = isObject(tls?.sipTls) ? tls.sipTls : undefined;
+  const intent: AuditIntent = {
+    production: spec.environment === "production" || bool(tls?.production) === true,
+    warnDays: options.warnDays ?? num(tls?.warnDays) ?? 30,
+    supportAccessEnabled: bool(support?.enabled),
+    adminSources,
+    sipTlsEnable: bool(sipTls?.enable),
+    keepKeys: keep ? { root: strings(keep.root), sipwise: strings(keep.sipwise) } : undefined,
+    wipesAuthorizedKeys: bool(accounts?.wipeAuthorizedKeys),
+    natedSubscribers: num(sizing?.natedSubscribers),
+    pingsPerSecondPerProcess: num(sizing?.pingsPerSecondPerProcess),
+    backupMaxAgeHours,
+    edition: node.edition ?? spec.edition,
+    managesWebAdministrator: isObject(web?.administrator),
+  };
+  // Drop undefined fields: the intent prints cleanly in --json and tests compare it deeply.
+  return Object.fromEntries(Object.entries(intent).filter(([, v]) => v !== undefined)) as AuditIntent;
+}
+
+/** Every node of a stack, read through the Automation API and validated like `pulumi preview` does. */
+export async function stackSubjects(stackName: string, warnDays?: number): Promise<AuditSubject[]> {
+  const file = join(projectRoot(), "stacks", `Pulumi.${stackName}.yaml`);
+  if (!existsSync(file)) {
+    throw new Error(`no stack ${stackName}: ${file} does not exist`);
+  }
+  const stack = await openStack(stackName);
+  const config = await stack.getAllConfig();
+  const raw: Record<string, unknown> = {};
+  let sshPrivateKey: string | undefined;
+  for (const [fullKey, item] of Object.entries(config)) {
+    const [namespace, key] = fullKey.split(":", 2);
+    if (namespace !== CONFIG_NAMESPACE) {
+      continue;
+    }
+    if (key === "sshPrivateKey") {
+      sshPrivateKey = item.value;
+    } else {
+      raw[key] = configValue(item.value);
+    }
+  }
+  const spec = parseClusterSpec(raw);
+  return spec.nodes.map((node) => {
+    const target: NodeTarget = {
+      name: node.name,
+      host: node.host,
+      port: node.port ?? 22,
+      user: node.user ?? spec.ssh.user,
+      hostKey: node.hostKey,
+      trustUnknownHostKey: spec.ssh.trustUnknownHostKeys,
+      sudo: spec.ssh.sudo,
+      connectTimeoutMs: spec.ssh.connectTimeoutMs,
+      commandTimeoutMs: spec.ssh.commandTimeoutMs,
+      ...(sshPrivateKey ? { privateKey: sshPrivateKey } : { privateKeyPath: spec.ssh.privateKeyPath }),
+    };
+    const intent = intentFromSpec(spec, node, warnDays === undefined ? {} : { warnDays });
+    return { target, intent: { ...intent, deployerKeys: deployerPublicKey(target) } };
+  });
+}
+
+/** Audits the subjects in parallel; a node that cannot be read is reported, not thrown. */
+export async function auditSubjects(
+  subjects: readonly AuditSubject[],
+  stack?: string,
+  now: () => Date = () => new Date(),
+): Promise<AuditReport> {
+  const nodes = await Promise.all(
+    subjects.map(async ({ target, intent }): Promise<NodeAudit> => {
+      const address = describeTarget(target);
+      try {
+        const snapshot = await collectSnapshot(target, now());
+        return { node: target.name, address, checks: runChecks(snapshot, intent, now()) };
+      } catch (err) {
+        return { node: target.name, address, checks: [], error: (err as Error).message.split("\n")[0] };
+      }
+    }),
+  );
+  return { at: now().toISOString(), ...(stack ? { stack } : {}), nodes };
+}
+
+function positiveInt(name: string) {
+  return (value: string): number => {
+    if (!/^\d+$/.test(value) || Number(value) < 1) {
+      throw new InvalidArgumentError(`${name} must be a whole number, at least 1, got: ${value}`);
+    }
+    return Number(value);
+  };
+}
+
+function subjectsFromHost(o: AuditOptions): AuditSubject[] {
+  if (!o.hostKey) {
+    throw new InvalidArgumentError(
+      '--host needs --host-key "ssh-ed25519 AAAA…" (the node\'s pinned host key, e.g. from `ssh-keyscan -t ed25519 HOST`)',
+    );
+  }
+  parsePublicKeyLine(o.hostKey);
+  if (!o.key) {
+    throw new InvalidArgumentError("--host needs --key PATH (the private key to log in with)");
+  }
+  const target: NodeTarget = {
+    name: o.name ?? o.host!,
+    host: o.host!,
+    port: o.port,
+    user: o.user,
+    hostKey: o.hostKey,
+    privateKeyPath: o.key,
+    sudo: o.user !== "root",
+  };
+  return [
+    {
+      target,
+      intent: {
+        production: o.production === true,
+        warnDays: o.warnDays,
+        deployerKeys: deployerPublicKey(target),
+      },
+    },
+  ];
+}
+
+export function registerAuditCommand(program: Command): void {
+  program
+    .command("audit")
+    .description("grade every node against handbook chapter 15 (read-only); exit 1 when a must check fails")
+    .option("--stack <name>", "audit every node of this stack (stacks/Pulumi.<name>.yaml)")
+    .option("--host <address>", "audit one node that is in no stack")
+    .option("--port <n>", "SSH port with --host", positiveInt("--port"), 22)
+    .option("--user <name>", "SSH user with --host (not root: commands run through sudo -n)", "root")
+    .option("--host-key <line>", 'pinned host public key with --host ("ssh-ed25519 AAAA…")')
+    .option("--key <path>", "private key file with --host")
+    .option("--name <name>", "name of the --host node in the report (default: the address)")
+    .option("--production", "with --host: grade as production (self-signed certificates fail)")
+    .option("--warn-days <n>", "warn when a certificate has fewer days left", positiveInt("--warn-days"), 30)
+    .option("--json", "JSON report (same as --format json)")
+    .addOption(new Option("--format <format>", "report format").choices([...REPORT_FORMATS]).default("table"))
+    .action(async (o: AuditOptions) => {
+      if ((o.stack === undefined) === (o.host === undefined)) {
+        throw new InvalidArgumentError("give exactly one of --stack NAME or --host ADDRESS");
+      }
+      try {
+        const subjects =
+          o.stack !== undefined ? await stackSubjects(o.stack, o.warnDays) : subjectsFromHost(o);
+        const report = await auditSubjects(subjects, o.stack);
+        const format: ReportFormat = o.json ? "json" : o.format;
+        process.stdout.write(
+          renderReport(report, format, {
+            color: process.stdout.isTTY === true,
+            width: process.stdout.columns,
+          }),
+        );
+        process.exitCode = exitStatus(report);
+      } finally {
+        await closeAll();
+      }
+    });
+}

@@ -1,0 +1,399 @@
+/**
+ * The BackupSchedule dynamic provider (handbook 15.5.1, issue 7): installs the backup script, its schedule
+ * and the MySQL option file on one node, and reads the last run's status back as outputs and drift.
+ *
+ * Thin shell over the pure core of this directory: `checkBackup` validates, `planBackupInstall` says what
+ * to write, `parseStatus` / `backupDrift` judge the node's backups. Every byte reaches the node through
+ * `providers/transport` (SFTP writes with their final mode; argv quoted by the transport; the MySQL
+ * password only inside the 0600 option file).
+ *
+ * Two kinds of drift, deliberately handled differently:
+ * - **files**: the script, the cron file (or units), the known_hosts or the option file changed or removed
+ *   by hand. `read` returns the live state in `files` (an input too), so the next preview shows
+ *   `files./etc/cron.d/ngcp-fleet-backup: "missing" => "installed"` and `up` puts them back.
+ * - **backups**: no recent successful backup (after the install's grace period), the last run failed, a
+ *   run hanging, or the option file's login broken. `read` puts the reasons into `health` (an input whose
+ *   desired value is `ok`), so `refresh` shows `health: "ok" => "the last run … failed: …"` and the next
+ *   preview shows the way back. `up` then converges the way an operator would: it reinstalls and runs a
+ *   backup now; if that run fails (a full disk), `up` fails with the run's error and the drift stays.
+ */
+import type * as pulumi from "@pulumi/pulumi";
+import { createHash } from "node:crypto";
+import { posix } from "node:path";
+import { checkTarget } from "../common/checkTarget";
+import { RemoteCommandError } from "../transport/errors";
+import { type NodeSession, sessionFor } from "../transport/session";
+import type { NodeTarget } from "../transport/target";
+import type { BackupInputs } from "./inputs";
+import { BACKUP_UNIT, planBackupInstall, renderMysqlOptionsFile, type NodeFile } from "./script";
+import { backupDrift, parseStatus, type BackupStatus, type RunResult } from "./status";
+import { checkBackup, effectiveMaxAgeHours } from "./validate";
+
+/**
+ * The MySQL user of the option file. For now root (a fresh CE's root has no password, handbook 15.3);
+ * the credentials resource (issue 6) will provide a least-privilege backup user
+ * (`GRANT SELECT, SHOW VIEW, TRIGGER, LOCK TABLES, EVENT ON *.*`).
+ */
+export const BACKUP_MYSQL_USER = "root";
+
+/** How long `up` waits for the backup it runs to repair drift (a large CDR database dumps for a while). */
+export const BACKUP_RUN_TIMEOUT_MS = 4 * 3_600_000;
+
+/** How long `up` retries a refused MySQL login (another resource may be changing root's password). */
+export const LOGIN_RETRY_MS = 60_000;
+
+/** The desired value of `health`. */
+export const HEALTHY = "ok";
+
+/** The state of one installed file: as rendered, edited by hand, absent, or with a wrong mode. */
+export type InstalledFileState = "installed" | "changed" | "missing" | "wrong mode";
+
+/** What the provider receives (and stores). `backup` holds the normalized inputs after `check`. */
+export interface BackupScheduleInputs {
+  readonly target: NodeTarget;
+  /** The stack's `backup` settings; after `check`, parsed with every default filled in. */
+  readonly backup: BackupInputs;
+  /** MariaDB root's password (a secret); absent or empty: root has none, as on a fresh CE. */
+  readonly mysqlPasswordSecret?: string;
+  /** Every file this resource owns on the node → `installed` (desired); `read` puts the live state here. */
+  readonly files?: Readonly<Record<string, InstalledFileState>>;
+  /** `ok` (desired): recent successful backups; `read` puts the drift reasons here. */
+  readonly health?: string;
+}
+
+export interface BackupScheduleOutputs extends BackupScheduleInputs {
+  readonly files: Readonly<Record<string, InstalledFileState>>;
+  readonly health: string;
+  /** When this schedule was installed (ISO 8601); "no backup yet" is not drift for `maxAgeHours` after. */
+  readonly installedAt: string;
+  /** The drift age in effect (input or the schedule's default). */
+  readonly maxAgeHours: number;
+  /** End time (ISO 8601) of the last successful backup; `null` when none has succeeded yet. */
+  readonly lastSuccess: string | null;
+  /** Id (`YYYYMMDDTHHMMSSZ`) of the last successful backup; `null` when none. */
+  readonly lastSuccessId: string | null;
+  /** The last run's result; `none` before the first run. */
+  readonly lastResult: RunResult | "none";
+  /** The last run's error (the failing step and its stderr); `null` unless it failed. */
+  readonly lastError: string | null;
+  /** `ok`, or why the option file's login failed. */
+  readonly mysqlLogin: string;
+  /** The backups are not what the schedule promises (see `driftReasons`). */
+  readonly drifted: boolean;
+  readonly driftReasons: readonly string[];
+}
+
+/** The files the resource writes, with their content; the option file last (it holds the secret). */
+function desiredFiles(inputs: BackupScheduleInputs): {
+  files: NodeFile[];
+  remove: readonly string[];
+  commands: readonly (readonly string[])[];
+} {
+  const plan = planBackupInstall(inputs.backup);
+  const optionFile: NodeFile = {
+    path: inputs.backup.mysqlOptionsFile,
+    mode: 0o600,
+    content: renderMysqlOptionsFile({ user: BACKUP_MYSQL_USER, password: inputs.mysqlPasswordSecret ?? "" }),
+  };
+  return { files: [...plan.files, optionFile], remove: plan.remove, commands: plan.commands };
+}
+
+function desiredStates(backup: BackupInputs): Record<string, InstalledFileState> {
+  const paths = [...planBackupInstall(backup).files.map((f) => f.path), backup.mysqlOptionsFile];
+  return Object.fromEntries(paths.map((path) => [path, "installed" as const]));
+}
+
+const sha256 = (text: string) => createHash("sha256").update(text, "utf8").digest("hex");
+
+/** Prints `<mode> <sha256> <path>` or `missing - <path>` per path given as an argument (one round trip). */
+const STAT_FILES_SH =
+  'for f in "$@"; do if [ -f "$f" ]; then printf "%s %s %s\\n" "$(stat -c %a -- "$f")" "$(sha256sum < "$f" | cut -d " " -f 1)" "$f"; ' +
+  'else printf "missing - %s\\n" "$f"; fi; done';
+
+/** The live state of each desired file, compared with its rendering (content and mode). */
+async function liveFileStates(
+  session: NodeSession,
+  files: readonly NodeFile[],
+): Promise<Record<string, InstalledFileState>> {
+  const result = await session.exec([
+    "sh",
+    "-c",
+    STAT_FILES_SH,
+    "ngcp-fleet-stat",
+    ...files.map((f) => f.path),
+  ]);
+  const live = new Map<string, { mode: string; sha: string }>();
+  for (const line of result.stdout.split("\n")) {
+    const m = /^(\S+) (\S+) (.+)$/.exec(line);
+    if (m && m[1] !== "missing") {
+      live.set(m[3], { mode: m[1], sha: m[2] });
+    }
+  }
+  return Object.fromEntries(
+    files.map((f) => {
+      const got = live.get(f.path);
+      const state: InstalledFileState = !got
+        ? "missing"
+        : got.sha !== sha256(f.content)
+          ? "changed"
+          : parseInt(got.mode, 8) !== f.mode
+            ? "wrong mode"
+            : "installed";
+      return [f.path, state];
+    }),
+  );
+}
+
+/** Logs in with the option file exactly as the script will; `ok` or the client's complaint. */
+async function checkMysqlLogin(session: NodeSession, optionsFile: string): Promise<string> {
+  try {
+    await session.exec([
+      "sh",
+      "-c",
+      'c=$(command -v mariadb || command -v mysql) && exec "$c" "--defaults-extra-file=$1" -N -B -e "SELECT 1"',
+      "ngcp-fleet-login",
+      optionsFile,
+    ]);
+    return "ok";
+  } catch (err) {
+    const detail = err instanceof RemoteCommandError ? err.stderr.trim().split("\n").pop() : String(err);
+    return `failed: ${detail || "unknown error"}`;
+  }
+}
+
+/** The status file, parsed; `undefined` when there is none, an error sentence when it is unreadable. */
+async function readStatus(
+  session: NodeSession,
+  statusFile: string,
+): Promise<BackupStatus | undefined | string> {
+  const text = await session.readFile(statusFile);
+  if (text === undefined) {
+    return undefined;
+  }
+  const parsed = parseStatus(text.toString("utf8"));
+  return parsed.ok ? parsed.status : `${statusFile}: ${parsed.error}`;
+}
+
+/** Everything `read` reports: file states, the last run, the login, and the drift verdict. */
+async function observe(
+  inputs: BackupScheduleInputs,
+  installedAt: string,
+): Promise<
+  Omit<BackupScheduleOutputs, keyof BackupScheduleInputs | "installedAt"> & {
+    files: Record<string, InstalledFileState>;
+    health: string;
+  }
+> {
+  const session = await sessionFor(inputs.target);
+  const files = await liveFileStates(session, desiredFiles(inputs).files);
+  const status = await readStatus(session, inputs.backup.paths.statusFile);
+  const mysqlLogin = await checkMysqlLogin(session, inputs.backup.mysqlOptionsFile);
+  const maxAgeHours = effectiveMaxAgeHours(inputs.backup);
+  const drift = backupDrift(typeof status === "string" ? undefined : status, new Date(), maxAgeHours, {
+    installedAt: new Date(installedAt),
+  });
+  const reasons = [...drift.reasons];
+  if (typeof status === "string") {
+    reasons.push(`the status file is unreadable: ${status}`);
+  }
+  if (mysqlLogin !== "ok") {
+    reasons.push(`the backup's MySQL login (${inputs.backup.mysqlOptionsFile}) ${mysqlLogin}`);
+  }
+  const fileReasons = Object.entries(files)
+    .filter(([, state]) => state !== "installed")
+    .map(([path, state]) => `${path} is ${state === "changed" ? "changed by hand" : state}`);
+  const run = typeof status === "string" ? undefined : status;
+  return {
+    files,
+    maxAgeHours,
+    lastSuccess: drift.lastSuccess?.finishedAt ?? null,
+    lastSuccessId: drift.lastSuccess?.id ?? null,
+    lastResult: drift.lastResult,
+    lastError: run?.result === "failed" ? run.error : null,
+    mysqlLogin,
+    health: reasons.length > 0 ? reasons.join("; ") : HEALTHY,
+    drifted: reasons.length + fileReasons.length > 0,
+    driftReasons: [...reasons, ...fileReasons],
+  };
+}
+
+/**
+ * Writes the script, the schedule, the known_hosts and the option file (each atomically, with its final
+ * mode), removes the other scheduler's files, then proves the option file's login. A login that fails
+ * fails the resource: a schedule that cannot dump would only fail every night.
+ */
+async function install(inputs: BackupScheduleInputs, previous?: BackupInputs): Promise<void> {
+  const session = await sessionFor(inputs.target);
+  const plan = desiredFiles(inputs);
+  if (previous?.scheduler === "systemd" && inputs.backup.scheduler !== "systemd") {
+    await session.exec(["systemctl", "disable", "--now", `${BACKUP_UNIT}.timer`], { okExitCodes: [0, 1, 5] });
+  }
+  const dirs = [
+    ...new Set([
+      ...plan.files.map((f) => posix.dirname(f.path)),
+      posix.dirname(inputs.backup.paths.statusFile),
+      inputs.backup.destination,
+    ]),
+  ];
+  await session.exec(["mkdir", "-p", "--", ...dirs]);
+  await session.exec(["chmod", "0700", "--", inputs.backup.destination]);
+  for (const file of plan.files) {
+    await session.writeFileAtomic(file.path, file.content, { mode: file.mode });
+  }
+  if (plan.remove.length > 0) {
+    await session.exec(["rm", "-f", "--", ...plan.remove]);
+  }
+  for (const command of plan.commands) {
+    await session.exec(command);
+  }
+  // The MySQL credentials resource of the same node may be setting root's password in this very `up`
+  // (a node's features converge in parallel), so a refused login is retried for a while before failing.
+  let login = await checkMysqlLogin(session, inputs.backup.mysqlOptionsFile);
+  for (const deadline = Date.now() + LOGIN_RETRY_MS; login !== "ok" && Date.now() < deadline;) {
+    await new Promise((resolve) => setTimeout(resolve, 3000));
+    login = await checkMysqlLogin(session, inputs.backup.mysqlOptionsFile);
+  }
+  if (login !== "ok") {
+    throw new Error(
+      `node ${inputs.target.name}: the backup's MySQL login as ${BACKUP_MYSQL_USER} (${inputs.backup.mysqlOptionsFile}) ${login}. ` +
+        "If MariaDB root has a password, set it as ngcp-fleet:mysql.rootPassword (pulumi config set --secret --path 'ngcp-fleet:mysql.rootPassword')",
+    );
+  }
+}
+
+/** Deep equality of plain JSON-like values, independent of key order. */
+function sameValue(a: unknown, b: unknown): boolean {
+  if (a === b) {
+    return true;
+  }
+  if (Array.isArray(a) || Array.isArray(b)) {
+    return (
+      Array.isArray(a) && Array.isArray(b) && a.length === b.length && a.every((v, i) => sameValue(v, b[i]))
+    );
+  }
+  if (typeof a === "object" && typeof b === "object" && a !== null && b !== null) {
+    const defined = (o: object) =>
+      Object.entries(o)
+        .filter(([, v]) => v !== undefined)
+        .map(([k]) => k)
+        .sort();
+    const ka = defined(a);
+    const kb = defined(b);
+    return (
+      sameValue(ka, kb) &&
+      ka.every((k) => sameValue((a as Record<string, unknown>)[k], (b as Record<string, unknown>)[k]))
+    );
+  }
+  return false;
+}
+
+function sameNode(a: NodeTarget | undefined, b: NodeTarget | undefined): boolean {
+  return a?.host === b?.host && (a?.port ?? 22) === (b?.port ?? 22) && a?.name === b?.name;
+}
+
+/** Runs the installed script now (the way `up` repairs backup drift); the error carries the run's stderr. */
+async function runBackupNow(inputs: BackupScheduleInputs): Promise<void> {
+  const session = await sessionFor(inputs.target);
+  try {
+    await session.exec([inputs.backup.paths.script], { timeoutMs: BACKUP_RUN_TIMEOUT_MS });
+  } catch (err) {
+    const detail = err instanceof RemoteCommandError ? err.stderr.trim() || err.message : String(err);
+    throw new Error(
+      `node ${inputs.target.name}: the backups had drifted and the backup run to repair them failed ` +
+        `(status in ${inputs.backup.paths.statusFile}):\n${detail}`,
+    );
+  }
+}
+
+async function converge(
+  inputs: BackupScheduleInputs,
+  installedAt: string,
+  previous?: BackupScheduleOutputs,
+): Promise<BackupScheduleOutputs> {
+  await install(inputs, previous?.backup);
+  if (previous?.health !== undefined && previous.health !== HEALTHY) {
+    await runBackupNow(inputs);
+  }
+  const observed = await observe(inputs, installedAt);
+  return { ...inputs, ...observed, installedAt };
+}
+
+export const backupScheduleProvider: pulumi.dynamic.ResourceProvider = {
+  async check(_olds: BackupScheduleInputs, news: BackupScheduleInputs) {
+    const checked = checkBackup(news.backup);
+    const failures = [
+      ...checkTarget(news.target, "target"),
+      ...checked.failures.map((f) => ({ property: `backup.${f.property}`, reason: f.reason })),
+    ];
+    if (!checked.inputs || failures.length > 0) {
+      return { inputs: news, failures };
+    }
+    return {
+      inputs: { ...news, backup: checked.inputs, files: desiredStates(checked.inputs), health: HEALTHY },
+      failures: [],
+    };
+  },
+
+  async diff(_id: string, olds: BackupScheduleOutputs, news: BackupScheduleInputs) {
+    const replaces = sameNode(olds.target, news.target) ? [] : ["target"];
+    const changed =
+      !sameValue(olds.backup, news.backup) ||
+      (olds.mysqlPasswordSecret ?? "") !== (news.mysqlPasswordSecret ?? "") ||
+      !sameValue(olds.files, news.files) ||
+      (olds.health ?? HEALTHY) !== (news.health ?? HEALTHY) ||
+      replaces.length > 0;
+    return { changes: changed, replaces, deleteBeforeReplace: true };
+  },
+
+  async create(inputs: BackupScheduleInputs) {
+    const outs = await converge(inputs, new Date().toISOString());
+    return { id: `${inputs.target.name}:backup`, outs };
+  },
+
+  async update(_id: string, olds: BackupScheduleOutputs, news: BackupScheduleInputs) {
+    // A new schedule gets a new grace period; anything else keeps the original install time.
+    const installedAt =
+      olds.installedAt && olds.backup?.schedule === news.backup.schedule
+        ? olds.installedAt
+        : new Date().toISOString();
+    return { outs: await converge(news, installedAt, olds) };
+  },
+
+  async read(id: string, props: BackupScheduleOutputs) {
+    const observed = await observe(props, props.installedAt ?? new Date().toISOString());
+    // The live file states and backup health go into the inputs too: refresh shows them, and the next
+    // preview shows `"missing" => "installed"`, `health: "<why>" => "ok"`.
+    const inputs: BackupScheduleInputs = {
+      target: props.target,
+      backup: props.backup,
+      ...(props.mysqlPasswordSecret !== undefined ? { mysqlPasswordSecret: props.mysqlPasswordSecret } : {}),
+      files: observed.files,
+      health: observed.health,
+    };
+    return { id, props: { ...props, ...observed }, inputs };
+  },
+
+  async delete(_id: string, props: BackupScheduleOutputs) {
+    // The backups (the destination) and the status file stay: deleting a schedule never deletes data.
+    const session = await sessionFor(props.target);
+    const backup = props.backup;
+    if (backup.scheduler === "systemd") {
+      await session.exec(["systemctl", "disable", "--now", `${BACKUP_UNIT}.timer`], {
+        okExitCodes: [0, 1, 5],
+      });
+    }
+    const owned = [
+      ...planBackupInstall(backup).files.map((f) => f.path),
+      backup.paths.cronFile,
+      posix.join(backup.paths.systemdDir, `${BACKUP_UNIT}.service`),
+      posix.join(backup.paths.systemdDir, `${BACKUP_UNIT}.timer`),
+      backup.paths.knownHostsFile,
+      backup.mysqlOptionsFile,
+    ];
+    // rm -f: a file already gone is success.
+    await session.exec(["rm", "-f", "--", ...new Set(owned)]);
+    if (backup.scheduler === "systemd") {
+      await session.exec(["systemctl", "daemon-reload"], { okExitCodes: [0, 1] });
+    }
+  },
+};

@@ -1,0 +1,151 @@
+/**
+ * Small pieces the four credentials providers (MySQL, system accounts, support access, web credentials)
+ * share: check failures that never make the engine print a secret, unknown-key detection, normalized
+ * comparison, and error text with secrets redacted.
+ *
+ * Why failures are always nested under the settings key: for a failure whose `property` is a top-level
+ * input name, the engine prints that input's value in its message (`property X value {…} has a problem`),
+ * and it formats a secret value in clear there. Every credentials resource therefore takes its settings
+ * under one key (`mysql`, `systemAccounts`, …) and reports `mysql.rootPassword`, never `rootPassword` or
+ * `mysql` alone: a dotted path is not a top-level key, so the engine prints no value.
+ *
+ * Why outputs hold fingerprints, never a secret: the engine hands every output back to the program, and the
+ * Node SDK's `--debug` log prints that response (RegisterResource "resp: …") in clear, secret or not. So a
+ * provider's outputs hold no password and no fast hash of one: to tell "did this password input change?"
+ * and "was this account's stored hash changed on the node?", they keep salted scrypt fingerprints
+ * ({@link secretFingerprint}), which cost an attacker a slow key derivation per guess.
+ */
+import { createCipheriv, createDecipheriv, randomBytes, scryptSync } from "node:crypto";
+import { isDeepStrictEqual } from "node:util";
+import type { CheckFailure } from "../common/checkTarget";
+import { redact } from "../transport/redact";
+import type { NodeTarget } from "../transport/target";
+
+/** Failures of a settings object, re-rooted under `key` (`rootPassword` → `mysql.rootPassword`). */
+export function underKey(key: string, failures: readonly CheckFailure[]): CheckFailure[] {
+  return failures.map((f) => ({
+    property: f.property ? `${key}.${f.property}` : `${key}.(settings)`,
+    reason: f.reason,
+  }));
+}
+
+function isRecord(value: unknown): value is Record<string, unknown> {
+  return typeof value === "object" && value !== null && !Array.isArray(value);
+}
+
+/**
+ * The settings object's shape: an object whose keys are all known. The reason names the unknown key and the
+ * allowed ones, never a value (a misspelt `rootPasword` holds a password).
+ */
+export function settingsShapeFailures(
+  key: string,
+  settings: unknown,
+  allowed: readonly string[],
+): CheckFailure[] {
+  if (!isRecord(settings)) {
+    return [{ property: `${key}.(settings)`, reason: `ngcp-fleet:${key} must be an object` }];
+  }
+  return Object.keys(settings)
+    .filter((k) => !allowed.includes(k))
+    .sort()
+    .map((k) => ({
+      property: `${key}.${k}`,
+      reason: `is not a setting of ngcp-fleet:${key}; the settings are: ${allowed.join(", ")}`,
+    }));
+}
+
+/** Deep equality of normalized values, independent of key order (never JSON text). */
+export function sameValue(a: unknown, b: unknown): boolean {
+  return isDeepStrictEqual(a, b);
+}
+
+/** The target fields whose change means "another machine": worth converging again. */
+export function targetMoved(olds: NodeTarget | undefined, news: NodeTarget): boolean {
+  return (["name", "host", "port", "user"] as const).some((k) => (olds?.[k] ?? null) !== (news[k] ?? null));
+}
+
+/** An error's message with every secret replaced by `[secret]`. */
+export function redactedMessage(err: unknown, secrets: readonly (string | undefined)[]): string {
+  return redact(err instanceof Error ? err.message : String(err), secrets);
+}
+
+/** A fresh per-resource salt for {@link secretFingerprint} (kept in the outputs; not a secret). */
+export function newSalt(): string {
+  return randomBytes(16).toString("base64");
+}
+
+/**
+ * A salted scrypt fingerprint (N=2^14, r=8: ~16 MB and tens of milliseconds per guess) of a secret or of a
+ * stored hash: equal inputs give equal fingerprints under the same salt; the value itself cannot be read back.
+ */
+export function secretFingerprint(value: string, salt: string): string {
+  const digest = scryptSync(Buffer.from(value, "utf8"), Buffer.from(salt, "base64"), 32, {
+    N: 16384,
+    r: 8,
+    p: 1,
+  });
+  return `scrypt:${digest.toString("base64")}`;
+}
+
+/**
+ * Seals a secret the provider must get back later (the web passwords: changing one needs the one before) with
+ * AES-256-GCM under a key kept on the node ({@link CREDENTIALS_KEY_FILE}, 0600 root). The sealed text goes in
+ * the outputs: neither it (in the state or a `--debug` log) nor the node's key alone reveals the password.
+ */
+export function seal(plaintext: string, key: Buffer): string {
+  const iv = randomBytes(12);
+  const cipher = createCipheriv("aes-256-gcm", key, iv);
+  const data = Buffer.concat([cipher.update(plaintext, "utf8"), cipher.final()]);
+  return ["v1", iv, cipher.getAuthTag(), data]
+    .map((p) => (typeof p === "string" ? p : p.toString("base64")))
+    .join(".");
+}
+
+/** The secret {@link seal} sealed under `key`; undefined when the key does not fit or the text is damaged. */
+export function unseal(sealed: string, key: Buffer): string | undefined {
+  const [version, iv, tag, data] = sealed.split(".");
+  if (version !== "v1" || !iv || !tag || data === undefined) {
+    return undefined;
+  }
+  try {
+    const decipher = createDecipheriv("aes-256-gcm", key, Buffer.from(iv, "base64"));
+    decipher.setAuthTag(Buffer.from(tag, "base64"));
+    return Buffer.concat([decipher.update(Buffer.from(data, "base64")), decipher.final()]).toString("utf8");
+  } catch {
+    return undefined;
+  }
+}
+
+/** Where a node keeps the key of {@link seal} (created by the first provider that needs it). */
+export const CREDENTIALS_KEY_FILE = "/var/lib/ngcp-fleet/credentials.key";
+
+/** The node's sealing key, created (32 random bytes, 0600 root, in a 0700 directory) when missing. */
+export async function nodeSealingKey(
+  session: {
+    readFile(path: string): Promise<Buffer | undefined>;
+    writeFileAtomic(path: string, data: string, options: { mode: number }): Promise<void>;
+    exec(argv: readonly string[]): Promise<unknown>;
+  },
+  create: boolean,
+): Promise<Buffer | undefined> {
+  const text = (await session.readFile(CREDENTIALS_KEY_FILE))?.toString("utf8").trim();
+  if (text) {
+    const key = Buffer.from(text, "base64");
+    if (key.length === 32) {
+      return key;
+    }
+  }
+  if (!create) {
+    return undefined;
+  }
+  const key = randomBytes(32);
+  await session.exec([
+    "install",
+    "-d",
+    "-m",
+    "700",
+    CREDENTIALS_KEY_FILE.slice(0, CREDENTIALS_KEY_FILE.lastIndexOf("/")),
+  ]);
+  await session.writeFileAtomic(CREDENTIALS_KEY_FILE, `${key.toString("base64")}\n`, { mode: 0o600 });
+  return key;
+}

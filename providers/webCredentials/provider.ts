@@ -1,0 +1,331 @@
+/**
+ * The web credentials provider (handbook 15.3): the `administrator` and `ngcpsoap` passwords, changed through
+ * the NGCP REST API (api.ts: only the documented calls) over HTTPS carried by the pooled SSH connection to the
+ * node's own 127.0.0.1. It learns which password is current by logging in (planner.ts). The state never holds
+ * a password: the outputs keep fingerprints of the inputs (diff) and the applied passwords sealed under a key
+ * that stays on the node (rotation and refresh need the one applied last; see providerKit.ts).
+ */
+import type * as pulumi from "@pulumi/pulumi";
+import { request as httpsRequest } from "node:https";
+import { connect as tlsConnect } from "node:tls";
+import { checkTarget } from "../common/checkTarget";
+import type { CandidateSource } from "../systemAccounts/loginCandidates";
+import {
+  newSalt,
+  nodeSealingKey,
+  redactedMessage,
+  sameValue,
+  seal,
+  secretFingerprint,
+  settingsShapeFailures,
+  targetMoved,
+  underKey,
+  unseal,
+} from "../systemAccounts/providerKit";
+import { sessionFor, type NodeSession } from "../transport/session";
+import type { NodeTarget } from "../transport/target";
+import {
+  basicAuthorization,
+  classifyLoginStatus,
+  describeRequest,
+  findAdminRequest,
+  parseAdminId,
+  patchPasswordRequest,
+  patchSucceeded,
+  WEB_LOGINS,
+  type WebLogin,
+  type WebRequest,
+} from "./api";
+import {
+  adminPort,
+  planWebPassword,
+  validateWebCredentials,
+  webLoginCandidates,
+  webPasswordDrift,
+  type LoginAttempt,
+  type WebCredentialsInputs,
+} from "./planner";
+
+/** The settings keys of `ngcp-fleet:webCredentials`. */
+export const WEB_SETTINGS: readonly string[] = ["administrator", "ngcpsoap", "port"];
+const ACCOUNT_SETTINGS: readonly string[] = ["password", "currentPassword"];
+const REQUEST_TIMEOUT_MS = 30_000;
+
+export interface WebCredentialsResourceInputs {
+  readonly target: NodeTarget;
+  /** Secret in the state (the resource wraps it). */
+  readonly webCredentials: WebCredentialsInputs;
+}
+
+export interface WebCredentialsOutputs {
+  readonly target: NodeTarget;
+  /** Which logins are managed, and the port: what the preview may show. */
+  readonly logins: readonly WebLogin[];
+  readonly port: number;
+  readonly salt: string;
+  /** Fingerprints of the password inputs, per login: tell a changed input in `diff`. */
+  readonly inputFingerprints: Readonly<Record<string, string>>;
+  /** The applied passwords sealed under the node's key (providerKit.seal): the "previous" of a rotation. */
+  readonly sealed: Readonly<Record<string, string>>;
+  /** The admins' ids in the REST API. */
+  readonly adminIds: Readonly<Record<string, number>>;
+  /** What the last apply did (no secrets). */
+  readonly lastChanges: readonly string[];
+  /** What the last refresh found changed outside the stack. */
+  readonly drift: readonly string[];
+}
+
+function managedLogins(inputs: WebCredentialsInputs): WebLogin[] {
+  return WEB_LOGINS.filter((login) => inputs[login] !== undefined);
+}
+
+function inputFingerprints(inputs: WebCredentialsInputs, salt: string): Record<string, string> {
+  return Object.fromEntries(
+    managedLogins(inputs).map((login) => [login, secretFingerprint(inputs[login]?.password ?? "", salt)]),
+  );
+}
+
+function secretsOf(inputs: WebCredentialsInputs | undefined): string[] {
+  return WEB_LOGINS.flatMap((login) => [inputs?.[login]?.password, inputs?.[login]?.currentPassword]).filter(
+    (s): s is string => typeof s === "string",
+  );
+}
+
+interface WebResponse {
+  readonly status: number;
+  readonly body: string;
+}
+
+/**
+ * Sends one REST call over HTTPS through an SSH tunnel to the node's 127.0.0.1:`port`, with basic auth added
+ * here and nowhere else. The certificate is not verified by CA: the node may still serve the vendor's
+ * self-signed one (handbook 15.4); the pinned SSH host key authenticates the path. Errors name the request
+ * (method and path) only.
+ */
+async function send(
+  session: NodeSession,
+  port: number,
+  req: WebRequest,
+  login: string,
+  password: string,
+): Promise<WebResponse> {
+  const stream = await session.forward("127.0.0.1", port);
+  const node = session.target.name;
+  return new Promise((resolve, reject) => {
+    const headers: Record<string, string> = {
+      ...req.headers,
+      Host: `127.0.0.1:${port}`,
+      Authorization: basicAuthorization(login, password),
+      ...(req.body !== undefined ? { "Content-Length": String(Buffer.byteLength(req.body)) } : {}),
+    };
+    const request = httpsRequest(
+      {
+        method: req.method,
+        path: req.path,
+        headers,
+        // No agent: with `createConnection` and no agent, Node uses the tunnel's TLS socket for this request.
+        timeout: REQUEST_TIMEOUT_MS,
+        createConnection: () => tlsConnect({ socket: stream, rejectUnauthorized: false }),
+      },
+      (res) => {
+        const chunks: Buffer[] = [];
+        res.on("data", (chunk: Buffer) => chunks.push(chunk));
+        res.on("end", () =>
+          resolve({ status: res.statusCode ?? 0, body: Buffer.concat(chunks).toString("utf8") }),
+        );
+        res.on("error", (err) => reject(new Error(`node ${node}: ${describeRequest(req)}: ${err.message}`)));
+      },
+    );
+    request.on("timeout", () => request.destroy(new Error(`no answer within ${REQUEST_TIMEOUT_MS} ms`)));
+    request.on("error", (err) =>
+      reject(new Error(`node ${node}: ${describeRequest(req)} on port ${port} failed: ${err.message}`)),
+    );
+    request.end(req.body);
+  });
+}
+
+interface LoginResult {
+  readonly outcome: LoginAttempt["outcome"];
+  readonly status: number;
+  readonly id?: number;
+}
+
+/** `GET /api/admins/?login=` as `login` with `password`: accepted (with the admin's id), rejected or error. */
+async function tryLogin(
+  session: NodeSession,
+  port: number,
+  login: WebLogin,
+  password: string,
+): Promise<LoginResult> {
+  const req = findAdminRequest(login);
+  const res = await send(session, port, req, login, password);
+  const outcome = classifyLoginStatus(res.status);
+  if (outcome !== "accepted") {
+    return { outcome, status: res.status };
+  }
+  const id = parseAdminId(res.body, login);
+  if (id === undefined) {
+    throw new Error(
+      `node ${session.target.name}: ${describeRequest(req)} answered 200 without an admin named ${login}`,
+    );
+  }
+  return { outcome, status: res.status, id };
+}
+
+/** One login's password: log in with the candidates in order, PATCH when needed, prove the new one. */
+async function convergeLogin(
+  session: NodeSession,
+  port: number,
+  login: WebLogin,
+  inputs: WebCredentialsInputs,
+  previous: string | undefined,
+): Promise<{ id: number; change?: string }> {
+  const account = inputs[login];
+  if (!account) {
+    throw new Error(`${login} is not managed`);
+  }
+  const node = session.target.name;
+  const candidates = webLoginCandidates(login, account, previous);
+  const passwordOf = (source: CandidateSource): string =>
+    candidates.find((c) => c.source === source)?.password ?? account.password;
+  const attempts: LoginAttempt[] = [];
+  let id: number | undefined;
+  for (;;) {
+    const plan = planWebPassword(login, candidates, attempts);
+    switch (plan.action) {
+      case "tryNext": {
+        const result = await tryLogin(session, port, login, passwordOf(plan.next));
+        attempts.push({ source: plan.next, outcome: result.outcome, status: result.status });
+        id = result.id ?? id;
+        continue;
+      }
+      case "fail":
+        throw new Error(`node ${node}: ${plan.description}`);
+      case "none":
+        return { id: id ?? 0 };
+      case "patch": {
+        const req = patchPasswordRequest(id ?? 0, account.password);
+        const res = await send(session, port, req, login, passwordOf(plan.authenticateWith));
+        if (!patchSucceeded(res.status)) {
+          throw new Error(
+            `node ${node}: ${describeRequest(req)} as ${login} answered ${res.status}; the password was not changed`,
+          );
+        }
+        const proof = await tryLogin(session, port, login, account.password);
+        if (proof.outcome !== "accepted") {
+          throw new Error(
+            `node ${node}: ${login}'s new password was sent but logging in with it answered ${proof.status}`,
+          );
+        }
+        return { id: id ?? 0, change: plan.description };
+      }
+    }
+  }
+}
+
+async function converge(
+  inputs: WebCredentialsResourceInputs,
+  olds: WebCredentialsOutputs | undefined,
+): Promise<WebCredentialsOutputs> {
+  const { target, webCredentials: settings } = inputs;
+  const session = await sessionFor(target);
+  const port = adminPort(settings);
+  const key = await nodeSealingKey(session, true);
+  const salt = olds?.salt ?? newSalt();
+  const sealed: Record<string, string> = {};
+  const adminIds: Record<string, number> = {};
+  const changes: string[] = [];
+  for (const login of managedLogins(settings)) {
+    const previousSealed = olds?.sealed?.[login];
+    const previous = previousSealed && key ? unseal(previousSealed, key) : undefined;
+    try {
+      const result = await convergeLogin(session, port, login, settings, previous);
+      adminIds[login] = result.id;
+      if (result.change) {
+        changes.push(result.change);
+      }
+    } catch (err) {
+      throw new Error(redactedMessage(err, [...secretsOf(settings), ...(previous ? [previous] : [])]));
+    }
+    sealed[login] = seal(settings[login]?.password ?? "", key as Buffer);
+  }
+  return {
+    target,
+    logins: managedLogins(settings),
+    port,
+    salt,
+    inputFingerprints: inputFingerprints(settings, salt),
+    sealed,
+    adminIds,
+    lastChanges: changes,
+    drift: [],
+  };
+}
+
+/** Refresh: log in with each applied password (unsealed with the node's key); refused = changed by hand. */
+async function observeDrift(props: WebCredentialsOutputs): Promise<string[]> {
+  const session = await sessionFor(props.target);
+  const key = await nodeSealingKey(session, false);
+  const drift: string[] = [];
+  for (const [login, sealedText] of Object.entries(props.sealed ?? {})) {
+    const password = key ? unseal(sealedText, key) : undefined;
+    if (password === undefined) {
+      drift.push(`cannot check ${login}: the node's credentials key is missing or was replaced`);
+      continue;
+    }
+    const result = await tryLogin(session, props.port, login as WebLogin, password);
+    const found =
+      result.outcome === "error"
+        ? `the REST API answered ${result.status} to ${login}'s login`
+        : webPasswordDrift(login as WebLogin, result.outcome);
+    if (found) {
+      drift.push(found);
+    }
+  }
+  return drift;
+}
+
+/** Handbook 15.3's web passwords as a resource: `administrator` and `ngcpsoap`, changed through the REST API. */
+export const webCredentialsProvider: pulumi.dynamic.ResourceProvider = {
+  async check(_olds: WebCredentialsResourceInputs, news: WebCredentialsResourceInputs) {
+    const shape = settingsShapeFailures("webCredentials", news.webCredentials, WEB_SETTINGS);
+    const failures = [...checkTarget(news.target, "target"), ...shape];
+    if (!shape.some((f) => f.property === "webCredentials.(settings)")) {
+      for (const login of WEB_LOGINS) {
+        const account = news.webCredentials[login];
+        if (account !== undefined) {
+          failures.push(...settingsShapeFailures(`webCredentials.${login}`, account, ACCOUNT_SETTINGS));
+        }
+      }
+      failures.push(...underKey("webCredentials", validateWebCredentials(news.webCredentials)));
+    }
+    return { inputs: news, failures };
+  },
+
+  async diff(_id: string, olds: WebCredentialsOutputs, news: WebCredentialsResourceInputs) {
+    const changes =
+      !olds.salt ||
+      !sameValue([...(olds.logins ?? [])], managedLogins(news.webCredentials)) ||
+      olds.port !== adminPort(news.webCredentials) ||
+      !sameValue(olds.inputFingerprints ?? {}, inputFingerprints(news.webCredentials, olds.salt)) ||
+      targetMoved(olds.target, news.target) ||
+      (olds.drift ?? []).length > 0;
+    return { changes, replaces: [], deleteBeforeReplace: false };
+  },
+
+  async create(inputs: WebCredentialsResourceInputs) {
+    return { id: `${inputs.target.name}:web-credentials`, outs: await converge(inputs, undefined) };
+  },
+
+  async update(_id: string, olds: WebCredentialsOutputs, news: WebCredentialsResourceInputs) {
+    return { outs: await converge(news, olds) };
+  },
+
+  async read(id: string, props: WebCredentialsOutputs) {
+    return { id, props: { ...props, drift: await observeDrift(props) } };
+  },
+
+  async delete() {
+    // The passwords stay as set: putting back `administrator` would undo handbook 15.3.
+  },
+};

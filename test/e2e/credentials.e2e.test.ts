@@ -1,0 +1,403 @@
+import { strict as assert } from "node:assert";
+import { rmSync } from "node:fs";
+import { join } from "node:path";
+import { execFileSync } from "node:child_process";
+import type { LocalWorkspace, Stack } from "@pulumi/pulumi/automation";
+import { openStack } from "../../engine/automation";
+import { projectRoot } from "../../engine/paths";
+import { withMysql } from "../../providers/transport/mysql";
+import { closeAll } from "../../providers/transport/session";
+import { ensureLab } from "../support/lab";
+import { labStatus } from "../../lab";
+import { labStackConfig, labTarget, nodeShell } from "../support/labTargets";
+import {
+  NODE,
+  commandLogSince,
+  commandLogSize,
+  keyLogsIn,
+  labKeys,
+  mysqlAsRoot,
+  newKeyPair,
+  resetMysql,
+  resetSupportAccess,
+  resetSystemAccounts,
+  serviceUserAuth,
+  shadowHash,
+  systemPasswordIs,
+  REST_PORT,
+  setWebPasswordByHand,
+  startRestStandin,
+  stopRestStandin,
+  webPasswordIs,
+} from "./credentialsNode";
+
+/** Every secret the stack sets, by generation (rotation = the next one). Distinct, strong, never reused. */
+const SECRETS = {
+  mysqlRoot: ["E2e-my-A1#pQ7vX3kT9", "E2e-my-B2$wL4nZ8cR5"],
+  backup: ["E2e-bk-C3%mJ6tY1hV2", "E2e-bk-D4&sG9qW5eN7"],
+  systemRoot: ["E2e-sy-E5*dF2gH8jK3", "E2e-sy-F6(zX1cV7bN4"],
+  cdrexport: ["E2e-cd-G7)mQ3wE9rT5"],
+  webAdmin: ["E2e-wa-H8_nR4tY2uI6", "E2e-wa-J9+bM5vC3xZ7"],
+  soap: ["E2e-so-K1=qW6eR4tY8"],
+  /** ngcpsoap's installation-specific password, as the node had it before the stack. */
+  soapInitial: ["E2e-si-L2~aS7dF5gH9"],
+};
+const ALL_SECRETS = Object.values(SECRETS).flat();
+/** Too weak for the policy (8 characters), and never accepted anywhere. */
+const WEAK = "Zq7Kpv-w";
+/** An ed25519 line whose blob has the right type prefix but no 32-byte key. */
+const TRUNCATED_KEY = "ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAnot+a+key";
+const OTHER_KEY = newKeyPair("not-the-deployer");
+
+/** The engine's secret envelope key (`{"4dabf…": "1b47…", "ciphertext" | "plaintext": …}`). */
+const SECRET_SIG = "4dabf18193072939515e22adb298388d";
+
+/** `pulumi stack export` as an operator runs it (without --show-secrets), with the stack's engine and env. */
+function exportedState(stack: Stack): string {
+  const workspace = stack.workspace as LocalWorkspace;
+  return execFileSync(workspace.pulumiCommand.command, ["stack", "export", "--stack", stack.name], {
+    cwd: workspace.workDir,
+    env: { ...process.env, ...workspace.envVars },
+    encoding: "utf8",
+    maxBuffer: 64 * 1024 * 1024,
+  });
+}
+
+/** Paths of the state where `secret` appears outside a secret envelope (decrypted export). */
+function unmarkedOccurrences(value: unknown, secret: string, path = "$"): string[] {
+  if (typeof value === "string") {
+    return value.includes(secret) ? [path] : [];
+  }
+  if (Array.isArray(value)) {
+    return value.flatMap((v, i) => unmarkedOccurrences(v, secret, `${path}[${i}]`));
+  }
+  if (value && typeof value === "object") {
+    if (SECRET_SIG in value) {
+      return [];
+    }
+    return Object.entries(value).flatMap(([k, v]) => unmarkedOccurrences(v, secret, `${path}.${k}`));
+  }
+  return [];
+}
+
+/** The `drift` output of each credentials resource, as the last refresh recorded it. */
+async function driftByType(stack: Stack): Promise<Record<string, string[]>> {
+  const { deployment } = await stack.exportStack();
+  const out: Record<string, string[]> = {};
+  for (const r of deployment.resources as { type: string; outputs?: { drift?: string[] } }[]) {
+    const type = r.type.split(":").pop() ?? "";
+    if (["MysqlCredentials", "SystemAccounts", "SupportAccess", "WebCredentials"].includes(type)) {
+      out[type] = r.outputs?.drift ?? [];
+    }
+  }
+  return out;
+}
+
+/** Whether MariaDB accepts a login (mysql2 over the SSH tunnel, not the code under test's provider). */
+async function canLogIn(user: string, password: string): Promise<boolean> {
+  try {
+    await withMysql(labTarget(NODE), { user, password }, async (db) => {
+      await db.query("SELECT 1");
+    });
+    return true;
+  } catch (err) {
+    if (/Access denied/.test((err as Error).message)) {
+      return false;
+    }
+    throw err;
+  } finally {
+    await closeAll();
+  }
+}
+
+/**
+ * Handbook 15.1 and 15.3 on the real engine, on one lab node (ngcp6, this file's own): every credential set,
+ * rotated and left alone on a second `up`; drift after a change by hand; the NGCP service users untouched;
+ * no secret in the node's command log, the engine's output or the exported state; bad input refused in
+ * preview naming the key.
+ */
+describe("e2e: credentials and access (handbook 15.1, 15.3)", function () {
+  this.timeout(600_000);
+  const stackName = `e2e-credentials-${process.pid}`;
+  let stack: Stack;
+  let serviceBefore: string;
+  let restPid: number | undefined;
+  const cdrKey = newKeyPair("cdr-fetcher@e2e");
+  const imageKey = (): string => join(labStatus().labDir, "keys", "vm_image_ed25519");
+
+  /** Sets the stack config: ngcp6 only; `secret` features are stored encrypted, as `--secret` would. */
+  async function configure(features: Record<string, unknown>, secret: readonly string[] = []): Promise<void> {
+    const config = labStackConfig(99, features);
+    config.nodes = (config.nodes as { name: string }[]).filter((n) => n.name === NODE);
+    for (const [key, value] of Object.entries(config)) {
+      await stack.setConfig(`ngcp-fleet:${key}`, {
+        value: typeof value === "string" ? value : JSON.stringify(value),
+        secret: secret.includes(key),
+      });
+    }
+    for (const key of ["mysql", "systemAccounts", "supportAccess", "webCredentials"] as const) {
+      if (!(key in features)) {
+        await stack.removeConfig(`ngcp-fleet:${key}`).catch(() => undefined);
+      }
+    }
+  }
+
+  function mysqlSettings(generation: number): Record<string, unknown> {
+    return {
+      rootPassword: SECRETS.mysqlRoot[generation],
+      users: [
+        {
+          name: "e2e_backup",
+          password: SECRETS.backup[generation],
+          grants: [{ privileges: ["SELECT", "LOCK TABLES", "SHOW VIEW", "EVENT", "TRIGGER"], on: "*.*" }],
+        },
+      ],
+    };
+  }
+
+  /**
+   * Generation 0: cdrexport by password, support access disabled (so sipwise keeps no key); generation 1:
+   * cdrexport by key, support access enabled with its key kept by the wipe (the two resources agree).
+   */
+  function accessSettings(generation: number): Record<string, unknown> {
+    const keys = labKeys();
+    return {
+      systemAccounts: {
+        rootPassword: SECRETS.systemRoot[generation],
+        cdrexport:
+          generation === 0
+            ? { mode: "password", password: SECRETS.cdrexport[0] }
+            : { mode: "key", authorizedKeys: [cdrKey.publicKey] },
+        wipeAuthorizedKeys: true,
+        keepKeys: { root: [keys.deployer], sipwise: generation === 0 ? [] : [keys.support] },
+      },
+      supportAccess: { enabled: generation !== 0 },
+    };
+  }
+
+  /** The REST API of the test stand-in (credentialsNode.ts); ngcpsoap adopted once with its current password. */
+  function webSettings(generation: number, extra: Record<string, unknown> = {}): Record<string, unknown> {
+    return {
+      port: REST_PORT,
+      administrator: { password: SECRETS.webAdmin[generation], ...extra },
+      ngcpsoap:
+        generation === 0
+          ? { password: SECRETS.soap[0], currentPassword: SECRETS.soapInitial[0] }
+          : { password: SECRETS.soap[0] },
+    };
+  }
+
+  async function allSettings(
+    generation: number,
+    web: Record<string, unknown> = webSettings(generation),
+  ): Promise<void> {
+    await configure(
+      { mysql: mysqlSettings(generation), ...accessSettings(generation), webCredentials: web },
+      ["mysql", "systemAccounts", "webCredentials"],
+    );
+  }
+
+  before(async () => {
+    await ensureLab(6);
+    await resetMysql(ALL_SECRETS);
+    resetSystemAccounts();
+    resetSupportAccess();
+    restPid = startRestStandin([
+      { id: 1, login: "administrator", password: "administrator" },
+      { id: 2, login: "ngcpsoap", password: SECRETS.soapInitial[0] },
+    ]);
+    serviceBefore = serviceUserAuth();
+    stack = await openStack(stackName, { passphrase: "e2e-only" });
+  });
+
+  after(async () => {
+    if (stack) {
+      await stack.destroy({}).catch(() => undefined);
+      await stack.workspace.removeStack(stackName).catch(() => undefined);
+    }
+    rmSync(join(projectRoot(), "stacks", `Pulumi.${stackName}.yaml`), { force: true });
+    // The file backend keeps a removed stack's last state, history and backups: encrypted, but still ours.
+    const backend = join(projectRoot(), ".pulumi", "state", ".pulumi");
+    for (const leftover of [
+      join(backend, "stacks", "ngcp-fleet", `${stackName}.json.bak`),
+      join(backend, "stacks", "ngcp-fleet", `${stackName}.json.bak.attrs`),
+      join(backend, "history", "ngcp-fleet", stackName),
+      join(backend, "backups", "ngcp-fleet", stackName),
+    ]) {
+      rmSync(leftover, { recursive: true, force: true });
+    }
+    await resetMysql(ALL_SECRETS);
+    resetSystemAccounts();
+    resetSupportAccess();
+    stopRestStandin(restPid);
+  });
+
+  // One preview per resource: the engine stops a preview at the first resource whose check fails.
+  const badInputs: [string, Record<string, unknown>, RegExp[]][] = [
+    [
+      "MySQL",
+      {
+        mysql: {
+          rootPassword: "",
+          users: [
+            { name: "kamailio", password: SECRETS.backup[0] },
+            { name: "e2e_report", password: WEAK, grants: [{ privileges: "SELEKT", on: "*.*" }] },
+          ],
+        },
+      },
+      [
+        /mysql\.rootPassword.*must not be empty/,
+        /mysql\.users\[0\]\.name.*kamailio is an NGCP service user/,
+        /mysql\.users\[1\]\.password.*too weak/,
+        /mysql\.users\[1\]\.grants\[0\]\.privileges.*unknown privilege "SELEKT"/,
+      ],
+    ],
+    [
+      "system accounts",
+      {
+        systemAccounts: {
+          rootPassword: "sipwise",
+          cdrexport: { mode: "password", password: WEAK, authorizedKeys: [TRUNCATED_KEY] },
+          wipeAuthorizedKeys: true,
+          keepKeys: { root: [OTHER_KEY.publicKey] },
+        },
+      },
+      [
+        /systemAccounts\.rootPassword.*default root password/,
+        /systemAccounts\.cdrexport\.password.*too weak/,
+        /systemAccounts\.cdrexport\.authorizedKeys\[0\].*malformed ssh-ed25519 key/,
+        /systemAccounts\.keepKeys\.root.*deployer's own key/,
+      ],
+    ],
+  ];
+  for (const [what, features, expected] of badInputs) {
+    it(`refuses bad ${what} input in preview, naming each key, echoing no password, touching nothing`, async () => {
+      const rootHash = shadowHash("root");
+      await configure(features, ["mysql", "systemAccounts"]);
+      await assert.rejects(stack.preview({}), (err: Error) => {
+        for (const pattern of expected) {
+          assert.match(err.message, pattern);
+        }
+        assert.ok(
+          !err.message.includes(WEAK) && !err.message.includes(SECRETS.backup[0]),
+          "no password echoed",
+        );
+        return true;
+      });
+      assert.ok(await canLogIn("root", ""), "nothing touched: MariaDB root still has no password");
+      assert.equal(shadowHash("root"), rootHash, "nothing touched: root's password");
+      assert.ok(keyLogsIn("root", imageKey()), "nothing touched: the image's key still logs in");
+    });
+  }
+
+  it("refuses a password kept in a stack-config value that is not secret, naming the key", async () => {
+    await configure({ mysql: mysqlSettings(0) }, []);
+    await assert.rejects(stack.preview({}), (err: Error) => {
+      assert.match(
+        err.message,
+        /ngcp-fleet:mysql: mysql\.rootPassword, mysql\.users\[0\]\.password holds a password, but ngcp-fleet:mysql is not secret/,
+      );
+      assert.ok(!err.message.includes(SECRETS.mysqlRoot[0]), "no password echoed");
+      return true;
+    });
+  });
+
+  it("sets every secret in one up, with no secret in the node's command log, the engine output or the state", async () => {
+    await allSettings(0);
+    const offset = commandLogSize();
+    let output = "";
+    await stack.up({ onOutput: (out) => (output += out), debug: true });
+    const commands = commandLogSince(offset);
+    const state = exportedState(stack);
+    const decrypted = await stack.exportStack(); // the Automation API exports with --show-secrets
+    for (const secret of ALL_SECRETS) {
+      assert.ok(!commands.includes(secret), "a secret reached a command line on the node");
+      assert.ok(!output.includes(secret), "a secret is in the engine's output (--debug)");
+      assert.ok(!state.includes(secret), "a secret is in clear in `pulumi stack export`");
+      assert.deepEqual(
+        unmarkedOccurrences(decrypted, secret),
+        [],
+        "a secret is stored without being marked secret",
+      );
+    }
+    assert.match(commands, /chpasswd/, "GIVEN the log recorded the commands of this up");
+    // MySQL (15.3): root's password set and proved, the backup user, root's option file.
+    assert.ok(await canLogIn("root", SECRETS.mysqlRoot[0]));
+    assert.equal(await canLogIn("root", ""), false);
+    assert.ok(await canLogIn("e2e_backup", SECRETS.backup[0]));
+    assert.equal(nodeShell(NODE, "stat -c '%a %U' /etc/mysql/ngcp-fleet-root.cnf").trim(), "600 root");
+    assert.match(mysqlAsRoot("SELECT 'via the option file'"), /via the option file/);
+    // System accounts (15.3): passwords, the wipe that keeps the deployer.
+    assert.ok(systemPasswordIs("root", SECRETS.systemRoot[0]));
+    assert.equal(systemPasswordIs("root", "sipwise"), false, "the VM image's default is gone");
+    assert.ok(systemPasswordIs("cdrexport", SECRETS.cdrexport[0]));
+    assert.equal(keyLogsIn("root", imageKey()), false, "the image's key no longer logs in");
+    assert.ok(keyLogsIn("root", labStatus().deployerKey), "the deployer still does");
+    // Web (15.3): administrator off its factory password, ngcpsoap off the installation's.
+    assert.ok(webPasswordIs("administrator", SECRETS.webAdmin[0]));
+    assert.equal(webPasswordIs("administrator", "administrator"), false);
+    assert.ok(webPasswordIs("ngcpsoap", SECRETS.soap[0]));
+    // Support access (15.1): the handbook's commands, in its order.
+    const disable = commands.indexOf("ngcp-support-access --disable");
+    assert.ok(disable >= 0 && commands.indexOf("apt-get install -y ngcp-support-noaccess") > disable);
+    assert.equal(
+      nodeShell(NODE, "dpkg-query -W -f='${Status}' ngcp-support-noaccess"),
+      "install ok installed",
+    );
+    assert.equal(serviceUserAuth(), serviceBefore, "service users untouched");
+  });
+
+  it("changes nothing on a second up", async () => {
+    const hashes = [shadowHash("root"), shadowHash("cdrexport")];
+    await stack.up({ expectNoChanges: true });
+    assert.deepEqual([shadowHash("root"), shadowHash("cdrexport")], hashes);
+    assert.equal(serviceUserAuth(), serviceBefore, "service users untouched");
+  });
+
+  it("rotates every secret, moves cdrexport to key login and enables support access", async () => {
+    await allSettings(1);
+    await stack.up({});
+    assert.ok(await canLogIn("root", SECRETS.mysqlRoot[1]));
+    assert.equal(await canLogIn("root", SECRETS.mysqlRoot[0]), false);
+    assert.ok(await canLogIn("e2e_backup", SECRETS.backup[1]));
+    assert.ok(systemPasswordIs("root", SECRETS.systemRoot[1]));
+    assert.ok(keyLogsIn("cdrexport", cdrKey.path), "cdrexport logs in with its key");
+    assert.match(shadowHash("cdrexport"), /^!/, "cdrexport's password login is locked");
+    assert.equal(nodeShell(NODE, "dpkg-query -W -f='${Status}' ngcp-support-access"), "install ok installed");
+    assert.match(nodeShell(NODE, "cat /home/sipwise/.ssh/authorized_keys"), /sipwise-support@jump/);
+    assert.ok(webPasswordIs("administrator", SECRETS.webAdmin[1]));
+    assert.ok(
+      webPasswordIs("ngcpsoap", SECRETS.soap[0]),
+      "ngcpsoap, no longer given its current password, kept",
+    );
+    assert.equal(serviceUserAuth(), serviceBefore, "service users untouched");
+  });
+
+  it("reports passwords changed by hand on refresh, and the next up puts the stack's back", async () => {
+    const inThePanel = "Changed-in-the-panel-44";
+    mysqlAsRoot("ALTER USER e2e_backup@localhost IDENTIFIED BY 'Changed-by-hand-42'");
+    nodeShell(NODE, "chpasswd", "root:Changed-by-hand-43\n");
+    setWebPasswordByHand("administrator", inThePanel);
+    await stack.refresh({});
+    assert.deepEqual(await driftByType(stack), {
+      MysqlCredentials: ["the password of e2e_backup@localhost was changed outside the stack"],
+      SystemAccounts: [
+        "the password of root was changed on the node (its /etc/shadow hash differs from the one the stack set)",
+      ],
+      SupportAccess: [],
+      WebCredentials: ["the password of administrator was changed outside the stack"],
+    });
+    // The panel's password can only be changed by logging in: the operator gives the one it has now, once.
+    await allSettings(1, webSettings(1, { currentPassword: inThePanel }));
+    const up = await stack.up({});
+    const updated = up.summary.resourceChanges?.update ?? 0;
+    assert.ok(
+      updated >= 3,
+      `the drifted resources are updated: ${JSON.stringify(up.summary.resourceChanges)}`,
+    );
+    assert.ok(await canLogIn("e2e_backup", SECRETS.backup[1]));
+    assert.ok(systemPasswordIs("root", SECRETS.systemRoot[1]));
+    assert.ok(webPasswordIs("administrator", SECRETS.webAdmin[1]));
+    assert.equal(serviceUserAuth(), serviceBefore, "service users untouched");
+  });
+});

@@ -1,0 +1,113 @@
+import { strict as assert } from "node:assert";
+import { randomBytes } from "node:crypto";
+import fc from "fast-check";
+import { parseClientOptionFile, renderClientOptionFile } from "../../providers/mysqlCredentials/optionFile";
+import {
+  newSalt,
+  seal,
+  secretFingerprint,
+  settingsShapeFailures,
+  underKey,
+  unseal,
+} from "../../providers/systemAccounts/providerKit";
+import { passwordsPresent, plainPasswordProblems } from "../../providers/systemAccounts/stackSecrets";
+
+/**
+ * The pure helpers the credentials providers share (no node needed): what keeps secrets out of outputs,
+ * check messages and stack config.
+ */
+describe("credentials providers: shared helpers", () => {
+  it("reads root's option file back as rendered, for any password the policy allows (property)", () => {
+    fc.assert(
+      fc.property(
+        fc.string({ minLength: 1, maxLength: 64 }).filter((p) => !/[\0\r\n]/.test(p)),
+        (password) => {
+          assert.deepEqual(parseClientOptionFile(renderClientOptionFile({ password })), {
+            user: "root",
+            password,
+          });
+        },
+      ),
+    );
+  });
+
+  it("ignores user and password lines outside [client]", () => {
+    assert.deepEqual(parseClientOptionFile("[mysqld]\npassword = x\n[client]\nuser = backup\n"), {
+      user: "backup",
+    });
+  });
+
+  it("unseals what it sealed under the same key only", () => {
+    const key = randomBytes(32);
+    const sealed = seal("Web-pass-1#xY", key);
+    assert.ok(!sealed.includes("Web-pass-1#xY"));
+    assert.equal(unseal(sealed, key), "Web-pass-1#xY");
+    assert.equal(unseal(sealed, randomBytes(32)), undefined, "another node's key");
+    const parts = sealed.split(".");
+    parts[3] = (parts[3][0] === "A" ? "B" : "A") + parts[3].slice(1);
+    assert.equal(unseal(parts.join("."), key), undefined, "tampered");
+  });
+
+  it("fingerprints equal secrets equally under one salt, differently under another", () => {
+    const salt = newSalt();
+    assert.equal(secretFingerprint("a-secret", salt), secretFingerprint("a-secret", salt));
+    assert.notEqual(secretFingerprint("a-secret", salt), secretFingerprint("b-secret", salt));
+    assert.notEqual(secretFingerprint("a-secret", salt), secretFingerprint("a-secret", newSalt()));
+    assert.ok(!secretFingerprint("a-secret", salt).includes("a-secret"));
+  });
+
+  it("never reports a failure on a bare top-level input name (the engine would print its value)", () => {
+    const failures = underKey("mysql", [
+      { property: "rootPassword", reason: "weak" },
+      { property: "", reason: "whole" },
+    ]);
+    assert.deepEqual(
+      failures.map((f) => f.property),
+      ["mysql.rootPassword", "mysql.(settings)"],
+    );
+    assert.deepEqual(
+      settingsShapeFailures("mysql", "not an object", ["rootPassword"]).map((f) => f.property),
+      ["mysql.(settings)"],
+    );
+  });
+
+  it("names a misspelt setting without its value", () => {
+    const [failure] = settingsShapeFailures("mysql", { rootPasword: "Secret-123-abc" }, ["rootPassword"]);
+    assert.equal(failure.property, "mysql.rootPasword");
+    assert.ok(!failure.reason.includes("Secret-123-abc"));
+  });
+
+  it("finds the passwords of a feature's settings, list items included", () => {
+    assert.deepEqual(
+      passwordsPresent({ rootPassword: "x", users: [{ name: "a" }, { name: "b", password: "y" }] }, [
+        "rootPassword",
+        "users[].password",
+      ]),
+      ["rootPassword", "users[1].password"],
+    );
+  });
+
+  it("refuses passwords in a plain stack-config value, cluster-wide or per node, naming the key", () => {
+    const problems = plainPasswordProblems(
+      "systemAccounts",
+      [
+        {
+          configKey: "ngcp-fleet:systemAccounts",
+          settings: { rootPassword: "x" },
+          prefix: "systemAccounts.",
+        },
+        {
+          configKey: "ngcp-fleet:nodes",
+          settings: { cdrexport: { password: "y" } },
+          prefix: "nodes[2].systemAccounts.",
+        },
+      ],
+      (key) => key === "ngcp-fleet:systemAccounts",
+    );
+    assert.deepEqual(problems.length, 1);
+    assert.match(
+      problems[0],
+      /^ngcp-fleet:nodes: nodes\[2\]\.systemAccounts\.cdrexport\.password holds a password/,
+    );
+  });
+});
