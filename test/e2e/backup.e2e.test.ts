@@ -396,7 +396,9 @@ describe("e2e: backup schedule, restore, restore drill and reset-db on a lab nod
     ]);
     assert.notEqual(wrong.status, 0);
     assert.match(wrong.stderr, /does not name the node ngcp5: nothing was changed/);
-    const applies = Number(nodeShell(NODE, "cat /var/log/ngcp-lab/ngcpcfg-apply.jsonl 2>/dev/null | wc -l").trim());
+    const applies = Number(
+      nodeShell(NODE, "cat /var/log/ngcp-lab/ngcpcfg-apply.jsonl 2>/dev/null | wc -l").trim(),
+    );
     const restored = cli([
       "restore",
       "--stack",
