@@ -1,9 +1,7 @@
 import { type Command, InvalidArgumentError, Option } from "commander";
-import { existsSync, readFileSync } from "node:fs";
-import { join } from "node:path";
+import { readFileSync } from "node:fs";
 import { utils as sshUtils } from "ssh2";
-import { openStack } from "../engine/automation";
-import { projectRoot } from "../engine/paths";
+import { loadStackSpec } from "../engine/stackSpec";
 import { defaultMaxAgeHours } from "../providers/backup/schedule";
 import type { AuditIntent } from "../providers/audit/checks";
 import { runChecks } from "../providers/audit/checks";
@@ -18,8 +16,8 @@ import {
 } from "../providers/audit/render";
 import { closeAll } from "../providers/transport/session";
 import { describeTarget, parsePublicKeyLine, type NodeTarget } from "../providers/transport/target";
-import { parseClusterSpec } from "../spec/parse";
-import { type ClusterSpec, CONFIG_NAMESPACE, mergeFeature, type NodeSpec } from "../spec/schema";
+import { targetFor } from "../spec/targets";
+import { type ClusterSpec, mergeFeature, type NodeSpec } from "../spec/schema";
 
 /**
  * `ngcp-fleet audit`: grades every node of a stack (or one `--host`) against handbook chapter 15 and prints
@@ -46,14 +44,6 @@ interface AuditOptions {
   readonly warnDays: number;
   readonly json?: boolean;
   readonly format: ReportFormat;
-}
-
-function configValue(text: string): unknown {
-  try {
-    return JSON.parse(text);
-  } catch {
-    return text;
-  }
 }
 
 const isObject = (v: unknown): v is Record<string, unknown> =>
@@ -135,39 +125,9 @@ export function intentFromSpec(
 
 /** Every node of a stack, read through the Automation API and validated like `pulumi preview` does. */
 export async function stackSubjects(stackName: string, warnDays?: number): Promise<AuditSubject[]> {
-  const file = join(projectRoot(), "stacks", `Pulumi.${stackName}.yaml`);
-  if (!existsSync(file)) {
-    throw new Error(`no stack ${stackName}: ${file} does not exist`);
-  }
-  const stack = await openStack(stackName);
-  const config = await stack.getAllConfig();
-  const raw: Record<string, unknown> = {};
-  let sshPrivateKey: string | undefined;
-  for (const [fullKey, item] of Object.entries(config)) {
-    const [namespace, key] = fullKey.split(":", 2);
-    if (namespace !== CONFIG_NAMESPACE) {
-      continue;
-    }
-    if (key === "sshPrivateKey") {
-      sshPrivateKey = item.value;
-    } else {
-      raw[key] = configValue(item.value);
-    }
-  }
-  const spec = parseClusterSpec(raw);
+  const { spec, sshPrivateKey } = await loadStackSpec(stackName);
   return spec.nodes.map((node) => {
-    const target: NodeTarget = {
-      name: node.name,
-      host: node.host,
-      port: node.port ?? 22,
-      user: node.user ?? spec.ssh.user,
-      hostKey: node.hostKey,
-      trustUnknownHostKey: spec.ssh.trustUnknownHostKeys,
-      sudo: spec.ssh.sudo,
-      connectTimeoutMs: spec.ssh.connectTimeoutMs,
-      commandTimeoutMs: spec.ssh.commandTimeoutMs,
-      ...(sshPrivateKey ? { privateKey: sshPrivateKey } : { privateKeyPath: spec.ssh.privateKeyPath }),
-    };
+    const target = targetFor(spec, node, sshPrivateKey);
     const intent = intentFromSpec(spec, node, warnDays === undefined ? {} : { warnDays });
     return { target, intent: { ...intent, deployerKeys: deployerPublicKey(target) } };
   });

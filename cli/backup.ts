@@ -1,9 +1,6 @@
 import { type Command, InvalidArgumentError } from "commander";
-import { existsSync } from "node:fs";
-import { join } from "node:path";
 import { createInterface } from "node:readline";
-import { openStack } from "../engine/automation";
-import { projectRoot } from "../engine/paths";
+import { loadStackSpec } from "../engine/stackSpec";
 import type { BackupInputs } from "../providers/backup/inputs";
 import { execWithProgress } from "../providers/backup/progress";
 import { EXIT_LOCKED, parseProgressLine } from "../providers/backup/script";
@@ -12,7 +9,7 @@ import { checkBackup } from "../providers/backup/validate";
 import { RemoteCommandError } from "../providers/transport/errors";
 import { closeAll, sessionFor } from "../providers/transport/session";
 import type { NodeTarget } from "../providers/transport/target";
-import { parseClusterSpec } from "../spec/parse";
+import { targetFor } from "../spec/targets";
 import { type ClusterSpec, CONFIG_NAMESPACE, mergeFeature, type NodeSpec } from "../spec/schema";
 
 /**
@@ -33,13 +30,6 @@ export interface StackNode {
 }
 
 /** Parses a config value the way `pulumi config set` / `--path` store it (JSON for objects and lists). */
-function configValue(text: string): unknown {
-  try {
-    return JSON.parse(text);
-  } catch {
-    return text;
-  }
-}
 
 /**
  * Reads stack `stackName`'s config through the Automation API (the lab stack gets its passphrase from
@@ -48,44 +38,14 @@ function configValue(text: string): unknown {
  * file instead of creating an empty one.
  */
 export async function loadStackNode(stackName: string, nodeName: string): Promise<StackNode> {
-  const file = join(projectRoot(), "stacks", `Pulumi.${stackName}.yaml`);
-  if (!existsSync(file)) {
-    throw new Error(`no stack ${stackName}: ${file} does not exist`);
-  }
-  const stack = await openStack(stackName);
-  const config = await stack.getAllConfig();
-  const raw: Record<string, unknown> = {};
-  let sshPrivateKey: string | undefined;
-  for (const [fullKey, item] of Object.entries(config)) {
-    const [namespace, key] = fullKey.split(":", 2);
-    if (namespace !== CONFIG_NAMESPACE) {
-      continue;
-    }
-    if (key === "sshPrivateKey") {
-      sshPrivateKey = item.value;
-    } else {
-      raw[key] = configValue(item.value);
-    }
-  }
-  const spec = parseClusterSpec(raw);
+  const { spec, sshPrivateKey } = await loadStackSpec(stackName);
   const node = spec.nodes.find((n) => n.name === nodeName);
   if (!node) {
     throw new Error(
       `stack ${stackName} has no node ${nodeName} (nodes: ${spec.nodes.map((n) => n.name).join(", ")})`,
     );
   }
-  const target: NodeTarget = {
-    name: node.name,
-    host: node.host,
-    port: node.port ?? 22,
-    user: node.user ?? spec.ssh.user,
-    hostKey: node.hostKey,
-    trustUnknownHostKey: spec.ssh.trustUnknownHostKeys,
-    sudo: spec.ssh.sudo,
-    connectTimeoutMs: spec.ssh.connectTimeoutMs,
-    commandTimeoutMs: spec.ssh.commandTimeoutMs,
-    ...(sshPrivateKey ? { privateKey: sshPrivateKey } : { privateKeyPath: spec.ssh.privateKeyPath }),
-  };
+  const target = targetFor(spec, node, sshPrivateKey);
   const settings = mergeFeature(spec.backup, node.backup);
   const checked = checkBackup(settings ?? {});
   if (!checked.inputs) {

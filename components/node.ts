@@ -7,6 +7,7 @@ import { createHash } from "node:crypto";
 import { NodeFacts } from "../providers/nodeFacts/resource";
 import type { NodeTarget } from "../providers/transport/target";
 import { type ClusterSpec, type NodeSpec, mergeFeature } from "../spec/schema";
+import { targetFor } from "../spec/targets";
 import type { FeatureParts, NodeContext } from "./feature";
 import { FEATURES } from "./features";
 
@@ -23,18 +24,7 @@ export function nodeTarget(
   node: NodeSpec,
   sshPrivateKey?: pulumi.Output<string>,
 ): pulumi.Output<NodeTarget> {
-  return pulumi.output(sshPrivateKey).apply((privateKey) => ({
-    name: node.name,
-    host: node.host,
-    port: node.port ?? 22,
-    user: node.user ?? spec.ssh.user,
-    hostKey: node.hostKey,
-    trustUnknownHostKey: spec.ssh.trustUnknownHostKeys,
-    sudo: spec.ssh.sudo,
-    connectTimeoutMs: spec.ssh.connectTimeoutMs,
-    commandTimeoutMs: spec.ssh.commandTimeoutMs,
-    ...(privateKey ? { privateKey } : { privateKeyPath: spec.ssh.privateKeyPath }),
-  }));
+  return pulumi.output(sshPrivateKey).apply((privateKey) => targetFor(spec, node, privateKey));
 }
 
 /** The service ports the rollout's health gate probes, with the handbook defaults (tables 8 and 9). */

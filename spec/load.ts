@@ -1,18 +1,10 @@
 import * as pulumi from "@pulumi/pulumi";
 import { parseClusterSpec, SpecError } from "./parse";
 import { CONFIG_NAMESPACE, type ClusterSpec } from "./schema";
+import { configValue } from "./targets";
 
 /** Config keys that hold secrets: read through getSecret so they stay secret in state. */
 const SECRET_KEYS = new Set(["sshPrivateKey"]);
-
-/** Parses a config value the way `pulumi config set` / `--path` store it (JSON for objects and lists). */
-function configValue(text: string): unknown {
-  try {
-    return JSON.parse(text);
-  } catch {
-    return text;
-  }
-}
 
 export interface LoadedSpec {
   readonly spec: ClusterSpec;
