@@ -81,9 +81,7 @@ export class NodeSession {
     const timeoutMs = options.timeoutMs ?? this.target.commandTimeoutMs ?? 120_000;
     await this.acquireChannel();
     try {
-      const channel = await new Promise<ClientChannel>((resolve, reject) => {
-        this.client.exec(line, (err, stream) => (err ? reject(err) : resolve(stream)));
-      });
+      const channel = await this.openExecChannel(line);
       const result = await new Promise<ExecResult & { signal?: string }>((resolve, reject) => {
         const out: Buffer[] = [];
         const err: Buffer[] = [];
@@ -127,6 +125,26 @@ export class NodeSession {
       return { stdout: result.stdout, stderr: result.stderr, exitCode: result.exitCode };
     } finally {
       this.releaseChannel();
+    }
+  }
+
+  /**
+   * Opens an exec channel. sshd frees a session slot only after its own side of a closed channel is
+   * gone, so under a burst it may briefly refuse a new one ("Channel open failure") although we stay
+   * below MaxSessions: retry that refusal a few times with a growing pause.
+   */
+  private async openExecChannel(line: string): Promise<ClientChannel> {
+    for (let attempt = 1; ; attempt++) {
+      try {
+        return await new Promise<ClientChannel>((resolve, reject) => {
+          this.client.exec(line, (err, stream) => (err ? reject(err) : resolve(stream)));
+        });
+      } catch (err) {
+        if (attempt >= 6 || !/Channel open failure/.test((err as Error).message)) {
+          throw err;
+        }
+        await new Promise((resolve) => setTimeout(resolve, 50 * attempt));
+      }
     }
   }
 
