@@ -2,17 +2,18 @@
  * The firewall's pure planner: inputs in, the rulesets of both families out. The provider reads the node,
  * calls these functions and applies what they return; nothing here talks to a node.
  */
+import { FleetError } from "../common/fleetError";
 import type { FirewallInputs } from "./inputs";
 import { planUnchecked, type DesiredRuleset } from "./model";
 import { validateFirewall, type CheckFailure } from "./validate";
 
 /** Thrown by {@link planFirewall} for inputs that `validateFirewall` refuses; carries every failure. */
-export class FirewallInputError extends Error {
+export class FirewallInputError extends FleetError {
   constructor(readonly failures: readonly CheckFailure[]) {
     super(
       `invalid firewall inputs:\n${failures.map((failure) => `  ${failure.property}: ${failure.reason}`).join("\n")}`,
+      "FirewallInputError",
     );
-    this.name = "FirewallInputError";
   }
 }
 

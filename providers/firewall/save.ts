@@ -8,6 +8,8 @@
  * would print back"; the fixtures in test/fixtures/firewall are real iptables-save output that proves it.
  */
 
+import { FleetError } from "../common/fleetError";
+
 /** One rule of a live chain. */
 export interface LiveRule {
   /** The chain the rule is appended to (`-A <chain>`). */
@@ -41,14 +43,13 @@ export interface LiveRuleset {
 export const COMMENT_PREFIX = "ngcp-fleet: ";
 
 /** A line of iptables-save text that cannot be read; names the line so the error can be acted on. */
-export class SaveParseError extends Error {
+export class SaveParseError extends FleetError {
   constructor(
     readonly lineNumber: number,
     readonly lineText: string,
     readonly problem: string,
   ) {
-    super(`iptables-save output, line ${lineNumber}: ${problem}: ${lineText}`);
-    this.name = "SaveParseError";
+    super(`iptables-save output, line ${lineNumber}: ${problem}: ${lineText}`, "SaveParseError");
   }
 }
 

@@ -4,6 +4,7 @@
  * by logging in, and writes root's 0600 option file. No password ever reaches a command line: the only
  * remote operations are SFTP reads, the atomic SFTP write of the option file, and SQL through the tunnel.
  */
+import { FleetError } from "../common/fleetError";
 import type * as pulumi from "@pulumi/pulumi";
 import type { Connection, RowDataPacket } from "mysql2/promise";
 import { checkTarget } from "../common/checkTarget";
@@ -279,7 +280,7 @@ async function readServer(
 }
 
 /** Thrown by {@link withRoot} when no candidate password is accepted. */
-class RootLoginRejected extends Error {
+class RootLoginRejected extends FleetError {
   constructor(
     node: string,
     readonly tried: readonly LoginCandidate[],
@@ -288,8 +289,8 @@ class RootLoginRejected extends Error {
       `node ${node}: MariaDB refused root with ${tried.map((c) => describeCandidate(c.source)).join(", ")}. ` +
         "Root's password was changed outside this stack: set mysql.currentRootPassword to the password it has " +
         "now (as a secret), run `pulumi up`, then remove it.",
+      "RootLoginRejected",
     );
-    this.name = "RootLoginRejected";
   }
 }
 

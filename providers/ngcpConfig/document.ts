@@ -14,6 +14,7 @@
  *
  * Pure: text in, text out. Reading and writing the file is the caller's job.
  */
+import { FleetError } from "../common/fleetError";
 import {
   type Document,
   LineCounter,
@@ -76,10 +77,9 @@ export interface PatchResult {
 export type ConfigDocument = Document.Parsed;
 
 /** Raised for text that is not a usable config document, or a change that cannot be applied. */
-export class ConfigError extends Error {
+export class ConfigError extends FleetError {
   constructor(message: string) {
-    super(message);
-    this.name = "ConfigError";
+    super(message, "ConfigError");
   }
 }
 

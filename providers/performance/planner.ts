@@ -16,6 +16,7 @@
  * data and the zod schema is built inside a function: dynamic providers serialize local modules by
  * value, and class instances at module level do not survive that.
  */
+import { FleetError } from "../common/fleetError";
 import type { CheckFailure } from "@pulumi/pulumi/dynamic";
 import { z } from "zod";
 import type { ScalarValue } from "../ngcpConfig/document";
@@ -343,10 +344,12 @@ export function parseSizeMb(size: string): number | undefined {
 }
 
 /** Thrown by {@link planPerformance} for inputs that fail validation; carries the failures. */
-export class PerformanceValidationError extends Error {
+export class PerformanceValidationError extends FleetError {
   constructor(readonly failures: readonly CheckFailure[]) {
-    super(`invalid performance profile: ${failures.map((f) => `${f.property}: ${f.reason}`).join("; ")}`);
-    this.name = "PerformanceValidationError";
+    super(
+      `invalid performance profile: ${failures.map((f) => `${f.property}: ${f.reason}`).join("; ")}`,
+      "PerformanceValidationError",
+    );
   }
 }
 

@@ -1,17 +1,20 @@
 /** Errors from the transport. Each names the node; none carries a secret. */
 
-export class NodeUnreachableError extends Error {
+import { FleetError } from "../common/fleetError";
+
+export { FleetError };
+
+export class NodeUnreachableError extends FleetError {
   constructor(
     readonly node: string,
     readonly address: string,
     cause: string,
   ) {
-    super(`node ${node} (${address}) is unreachable: ${cause}`);
-    this.name = "NodeUnreachableError";
+    super(`node ${node} (${address}) is unreachable: ${cause}`, "NodeUnreachableError");
   }
 }
 
-export class HostKeyMismatchError extends Error {
+export class HostKeyMismatchError extends FleetError {
   constructor(
     readonly node: string,
     readonly expected: string,
@@ -20,8 +23,8 @@ export class HostKeyMismatchError extends Error {
     super(
       `node ${node}: host key mismatch: the stack pins ${expected} but the node presented ${presented}. ` +
         `If the node was reinstalled, update nodes[].hostKey in the stack config; otherwise do not connect.`,
+      "HostKeyMismatchError",
     );
-    this.name = "HostKeyMismatchError";
   }
 }
 
@@ -36,7 +39,7 @@ const EXIT_MEANINGS: Record<number, string> = {
   137: "killed",
 };
 
-export class RemoteCommandError extends Error {
+export class RemoteCommandError extends FleetError {
   constructor(
     readonly node: string,
     /** The command line with every secret already redacted. */
@@ -52,18 +55,19 @@ export class RemoteCommandError extends Error {
         ? `signal ${signal ?? "unknown"}`
         : `exit code ${exitCode}${meaning ? ` (${meaning})` : ""}`;
     const detail = (stderr.trim() || stdout.trim()).split("\n").slice(-20).join("\n");
-    super(`node ${node}: \`${command}\` failed with ${status}${detail ? `:\n${detail}` : ""}`);
-    this.name = "RemoteCommandError";
+    super(
+      `node ${node}: \`${command}\` failed with ${status}${detail ? `:\n${detail}` : ""}`,
+      "RemoteCommandError",
+    );
   }
 }
 
-export class CommandTimeoutError extends Error {
+export class CommandTimeoutError extends FleetError {
   constructor(
     readonly node: string,
     readonly command: string,
     readonly timeoutMs: number,
   ) {
-    super(`node ${node}: \`${command}\` did not finish within ${timeoutMs} ms`);
-    this.name = "CommandTimeoutError";
+    super(`node ${node}: \`${command}\` did not finish within ${timeoutMs} ms`, "CommandTimeoutError");
   }
 }
