@@ -1,11 +1,12 @@
 import { strict as assert } from "node:assert";
-import { rmSync } from "node:fs";
+import { readFileSync, rmSync } from "node:fs";
 import { join } from "node:path";
 import type { Stack } from "@pulumi/pulumi/automation";
 import { openStack } from "../../engine/automation";
 import { projectRoot } from "../../engine/paths";
 import { ensureLab } from "../support/lab";
 import { labStackConfig } from "../support/labTargets";
+import { exportedState, unmarkedOccurrences } from "../support/state";
 
 /**
  * The whole pipeline on the real engine: stack config → program → dynamic
@@ -70,5 +71,55 @@ describe("e2e: NodeFacts on two lab nodes through the real Pulumi engine", funct
   it("destroys cleanly", async () => {
     const result = await stack.destroy({});
     assert.equal(result.summary.result, "succeeded");
+  });
+});
+
+describe("e2e: the SSH private key as the secret ngcp-fleet:sshPrivateKey", function () {
+  this.timeout(600_000);
+  const stackName = `e2e-sshkey-${process.pid}`;
+  let stack: Stack;
+  let privateKey: string;
+
+  before(async () => {
+    const lab = await ensureLab(1);
+    privateKey = readFileSync(lab.deployerKey, "utf8");
+    stack = await openStack(stackName, { passphrase: "e2e-only" });
+    const config = labStackConfig(1);
+    const ssh = config.ssh as Record<string, unknown>;
+    config.ssh = { user: ssh.user };
+    for (const [key, value] of Object.entries(config)) {
+      await stack.setConfig(`ngcp-fleet:${key}`, {
+        value: typeof value === "string" ? value : JSON.stringify(value),
+      });
+    }
+    await stack.setConfig("ngcp-fleet:sshPrivateKey", { value: privateKey, secret: true });
+  });
+
+  after(async () => {
+    if (stack) {
+      await stack.destroy({}).catch(() => undefined);
+      await stack.workspace.removeStack(stackName).catch(() => undefined);
+    }
+    rmSync(join(projectRoot(), "stacks", `Pulumi.${stackName}.yaml`), { force: true });
+  });
+
+  it("converges with the key and never shows it: engine output (--debug), state, stack outputs", async () => {
+    // The key's base64 body lines: any one of them in clear would be a leak.
+    const secretLines = privateKey
+      .split("\n")
+      .filter((line) => line.length >= 40 && !line.startsWith("-----"));
+    assert.ok(secretLines.length > 0);
+    let output = "";
+    const result = await stack.up({ debug: true, logToStdErr: false, onOutput: (text) => (output += text) });
+    assert.equal(result.summary.result, "succeeded");
+    const decrypted = await stack.exportStack();
+    const exported = exportedState(stack);
+    const outputs = JSON.stringify(await stack.outputs());
+    for (const line of secretLines) {
+      assert.ok(!output.includes(line), "the private key appears in the engine output");
+      assert.ok(!exported.includes(line), "the private key appears in `pulumi stack export`");
+      assert.deepEqual(unmarkedOccurrences(decrypted, line), [], "state fields holding the key unmarked");
+      assert.ok(!outputs.includes(line), "the private key appears in the stack outputs");
+    }
   });
 });

@@ -1,0 +1,43 @@
+import { execFileSync } from "node:child_process";
+import type { LocalWorkspace, Stack } from "@pulumi/pulumi/automation";
+
+/** The engine's secret envelope key (`{"4dabf…": "1b47…", "ciphertext" | "plaintext": …}`). */
+export const SECRET_SIG = "4dabf18193072939515e22adb298388d";
+
+/**
+ * `pulumi stack export` as an operator runs it, without `--show-secrets` (the Automation API's
+ * `exportStack` adds it), with the stack's engine and environment.
+ */
+export function exportedState(stack: Stack): string {
+  const workspace = stack.workspace as LocalWorkspace;
+  return execFileSync(workspace.pulumiCommand.command, ["stack", "export", "--stack", stack.name], {
+    cwd: workspace.workDir,
+    env: { ...process.env, ...workspace.envVars },
+    encoding: "utf8",
+    maxBuffer: 64 * 1024 * 1024,
+  });
+}
+
+/**
+ * Where `needle` occurs in a decrypted export outside a secret envelope, as `$.a.b[2]` paths with each
+ * resource's name, so a leak names its resource and field.
+ */
+export function unmarkedOccurrences(value: unknown, needle: string, path = "$"): string[] {
+  if (typeof value === "string") {
+    return value.includes(needle) ? [path] : [];
+  }
+  if (Array.isArray(value)) {
+    return value.flatMap((item, index) => unmarkedOccurrences(item, needle, `${path}[${index}]`));
+  }
+  if (typeof value === "object" && value !== null) {
+    if (SECRET_SIG in value) {
+      return [];
+    }
+    const record = value as Record<string, unknown>;
+    const named = typeof record.urn === "string" ? `${path}<${record.urn.split("::").pop()}>` : path;
+    return Object.entries(record).flatMap(([key, item]) =>
+      unmarkedOccurrences(item, needle, `${named}.${key}`),
+    );
+  }
+  return [];
+}
