@@ -17,6 +17,8 @@ export interface NodeContext {
   readonly facts: NodeFacts;
   /** Parent for the feature's resources (the NgcpNode component). */
   readonly parent: pulumi.Resource;
+  /** The resources of a feature built earlier (FEATURES order) on this node; none when it is off. */
+  readonly resourcesOf: (featureKey: string) => readonly pulumi.Resource[];
 }
 
 /** A feature's part of the node's single config.yml write and `ngcpcfg apply`. */

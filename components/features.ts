@@ -68,7 +68,8 @@ const performance: Feature = {
 
 /**
  * Handbook 15.5.1: the backup schedule. The dump logs in as MariaDB root with `ngcp-fleet:mysql.rootPassword`
- * (cluster-wide or per node) when the stack sets one, else without a password as on a fresh CE.
+ * (cluster-wide or per node) when the stack sets one, else without a password as on a fresh CE. It is
+ * installed after the node's MySQL credentials, which may set or rotate that password in the same `up`.
  */
 const backup: Feature = {
   key: "backup",
@@ -84,7 +85,7 @@ const backup: Feature = {
         backup: settings as BackupSettings,
         mysqlPasswordSecret: rootPassword === undefined ? undefined : pulumi.secret(rootPassword),
       },
-      { parent: context.parent },
+      { parent: context.parent, dependsOn: [...context.resourcesOf("mysql")] },
     );
     return {
       resources: [schedule],
@@ -347,9 +348,9 @@ const webCredentials: Feature = {
 /** Every feature a node can have, in the order their resources are declared. */
 export const FEATURES: readonly Feature[] = [
   performance,
+  mysql,
   backup,
   firewall,
-  mysql,
   tls,
   systemAccounts,
   supportAccess,

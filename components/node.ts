@@ -66,6 +66,7 @@ export class NgcpNode extends pulumi.ComponentResource {
     super("ngcp-fleet:index:NgcpNode", name, {}, opts);
     const target = nodeTarget(args.spec, args.node, args.sshPrivateKey);
     const facts = new NodeFacts(`${name}-facts`, { target }, { parent: this });
+    const parts: [string, FeatureParts][] = [];
     const context: NodeContext = {
       name,
       spec: args.spec,
@@ -74,9 +75,9 @@ export class NgcpNode extends pulumi.ComponentResource {
       target,
       facts,
       parent: this,
+      resourcesOf: (featureKey) => parts.find(([key]) => key === featureKey)?.[1].resources ?? [],
     };
 
-    const parts: [string, FeatureParts][] = [];
     for (const feature of FEATURES) {
       const settings = mergeFeature(
         args.spec[feature.key as keyof ClusterSpec] as never,

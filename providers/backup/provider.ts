@@ -39,9 +39,6 @@ export const BACKUP_MYSQL_USER = "root";
 /** How long `up` waits for the backup it runs to repair drift (a large CDR database dumps for a while). */
 export const BACKUP_RUN_TIMEOUT_MS = 4 * 3_600_000;
 
-/** How long `up` retries a refused MySQL login (another resource may be changing root's password). */
-export const LOGIN_RETRY_MS = 60_000;
-
 /** The desired value of `health`. */
 export const HEALTHY = "ok";
 
@@ -246,13 +243,9 @@ async function install(inputs: BackupScheduleInputs, previous?: BackupInputs): P
   for (const command of plan.commands) {
     await session.exec(command);
   }
-  // The MySQL credentials resource of the same node may be setting root's password in this very `up`
-  // (a node's features converge in parallel), so a refused login is retried for a while before failing.
-  let login = await checkMysqlLogin(session, inputs.backup.mysqlOptionsFile);
-  for (const deadline = Date.now() + LOGIN_RETRY_MS; login !== "ok" && Date.now() < deadline;) {
-    await new Promise((resolve) => setTimeout(resolve, 3000));
-    login = await checkMysqlLogin(session, inputs.backup.mysqlOptionsFile);
-  }
+  // The program orders this resource after the node's MySQL credentials (components/features.ts), so a
+  // root password set or rotated in this `up` is already in place.
+  const login = await checkMysqlLogin(session, inputs.backup.mysqlOptionsFile);
   if (login !== "ok") {
     throw new Error(
       `node ${inputs.target.name}: the backup's MySQL login as ${BACKUP_MYSQL_USER} (${inputs.backup.mysqlOptionsFile}) ${login}. ` +
