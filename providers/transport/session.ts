@@ -37,6 +37,27 @@ export interface WriteFileOptions {
   readonly gid?: number;
 }
 
+/** readFile under sudo: `present` and the content in base64, or `absent`. */
+const READ_SCRIPT =
+  'if [ -e "$1" ]; then printf "present\\n"; base64 -w0 < "$1"; else printf "absent\\n"; fi';
+
+/**
+ * writeFileAtomic under sudo, the same steps as over SFTP: a temporary file beside the target, created
+ * unreadable to others (umask 077) and given its mode and owner before any rename, fsynced, renamed.
+ */
+const WRITE_SCRIPT = [
+  "set -e",
+  "path=$1 mode=$2 owner=$3 temp=$4",
+  "umask 077",
+  "trap 'rm -f \"$temp\"' EXIT",
+  'cat > "$temp"',
+  'chmod "$mode" "$temp"',
+  'chown "$owner" "$temp"',
+  'sync "$temp"',
+  'mv -f "$temp" "$path"',
+  "trap - EXIT",
+].join("\n");
+
 /** OpenSSH allows 10 sessions per connection by default (MaxSessions); stay below it. */
 const MAX_CHANNELS_PER_CONNECTION = 8;
 
@@ -60,11 +81,23 @@ export class NodeSession {
     });
   }
 
+  /**
+   * Whether commands run through `sudo -n` (a non-root login with `ssh.sudo`). SFTP cannot: the
+   * subsystem runs as the login user, so files are then read and written by commands under sudo.
+   */
+  private get viaSudo(): boolean {
+    return Boolean(this.target.sudo) && (this.target.user ?? "root") !== "root";
+  }
+
   /** Runs argv on the node (each word quoted by `commandLine`); fails on exit status, not on stderr. */
   async exec(argv: readonly string[], options: ExecOptions = {}): Promise<ExecResult> {
-    const sudoArgv =
-      this.target.sudo && (this.target.user ?? "root") !== "root" ? ["sudo", "-n", "--", ...argv] : argv;
-    return this.execLine(commandLine(sudoArgv), options);
+    if (this.viaSudo) {
+      // sudo resets the environment; the login shell expands $SSH_CONNECTION before sudo runs, so the
+      // command still sees the deployer's address (the firewall's lockout guard needs it).
+      const keep = 'env SSH_CONNECTION="$SSH_CONNECTION"';
+      return this.execLine(`sudo -n -- ${keep} ${commandLine(argv)}`, options);
+    }
+    return this.execLine(commandLine(argv), options);
   }
 
   /**
@@ -150,6 +183,10 @@ export class NodeSession {
 
   /** Reads a file over SFTP; `undefined` when it does not exist. */
   async readFile(path: string): Promise<Buffer | undefined> {
+    if (this.viaSudo) {
+      const { stdout } = await this.exec(["sh", "-c", READ_SCRIPT, "sh", path]);
+      return stdout.startsWith("present\n") ? Buffer.from(stdout.slice(8), "base64") : undefined;
+    }
     const sftp = await this.sftp();
     return new Promise((resolve, reject) => {
       sftp.readFile(path, (err: NodeJS.ErrnoException | undefined | null, data: Buffer) => {
@@ -176,6 +213,12 @@ export class NodeSession {
       throw new Error(`writeFileAtomic needs an absolute path, got: ${path}`);
     }
     const temp = `${path.slice(0, slash)}/.${path.slice(slash + 1)}.ngcp-fleet-${randomBytes(6).toString("hex")}`;
+    if (this.viaSudo) {
+      const owner = `${options.uid ?? 0}:${options.gid ?? 0}`;
+      // The content goes on stdin only: it may be a secret.
+      await this.exec(["sh", "-c", WRITE_SCRIPT, "sh", path, mode.toString(8), owner, temp], { stdin: data });
+      return;
+    }
     const sftp = await this.sftp();
     const call = <T>(what: string, fn: (cb: (err: Error | null | undefined, value?: T) => void) => void) =>
       new Promise<T>((resolve, reject) =>

@@ -1,5 +1,7 @@
 import { strict as assert } from "node:assert";
 import { randomBytes } from "node:crypto";
+import { readFileSync } from "node:fs";
+import { labStatus } from "../../lab";
 import {
   closeAll,
   connect,
@@ -116,5 +118,57 @@ describe("transport on lab nodes (real sshd, real MariaDB)", function () {
         /node ghost \(root@198\.18\.0\.249:22\) is unreachable/.test(err.message),
     );
     assert.ok(Date.now() - started < 8000);
+  });
+});
+
+describe("transport with a non-root login and ssh.sudo (real sudo on a lab node)", function () {
+  this.timeout(120_000);
+  const NODE = "ngcp1";
+  const USER = "fleetdeploy";
+  const path = "/etc/ngcp-fleet-sudo-test.conf";
+
+  before(async () => {
+    const lab = await ensureLab(1);
+    // GIVEN a login user whose only way to root is passwordless sudo
+    const publicKey = readFileSync(`${lab.deployerKey}.pub`, "utf8").trim();
+    nodeShell(
+      NODE,
+      [
+        `id ${USER} >/dev/null 2>&1 || useradd -m -s /bin/sh ${USER}`,
+        `install -d -m 700 -o ${USER} -g ${USER} /home/${USER}/.ssh`,
+        `printf '%s\\n' '${publicKey}' > /home/${USER}/.ssh/authorized_keys`,
+        `chown ${USER}:${USER} /home/${USER}/.ssh/authorized_keys`,
+        `printf '${USER} ALL=(ALL) NOPASSWD: ALL\\n' > /etc/sudoers.d/${USER} && chmod 440 /etc/sudoers.d/${USER}`,
+      ].join(" && "),
+    );
+    await closeAll();
+  });
+
+  after(async () => {
+    await closeAll();
+    nodeShell(NODE, `rm -f /etc/sudoers.d/${USER} ${path}; userdel -r ${USER} 2>/dev/null || true`);
+  });
+
+  const target = () => ({ ...labTarget(NODE), user: USER, sudo: true });
+
+  it("runs commands as root and keeps $SSH_CONNECTION (the firewall's lockout guard needs it)", async () => {
+    const session = await sessionFor(target());
+    assert.equal((await session.exec(["id", "-un"])).stdout.trim(), "root");
+    const seen = await session.script('printf "%s\\n" "${SSH_CONNECTION%% *}"\n');
+    assert.equal(seen.stdout.trim(), labStatus().deployer?.address ?? "198.18.0.1");
+  });
+
+  it("writes a root-owned 0600 file atomically and reads it back, the content only on stdin", async () => {
+    const secret = `s3cret-${randomBytes(8).toString("hex")}`;
+    const session = await sessionFor(target());
+    await session.writeFileAtomic(path, `password = ${secret}\n`, { mode: 0o600 });
+    await session.writeFileAtomic(path, `password = ${secret}-2\n`, { mode: 0o600 });
+    assert.equal((await session.readFile(path))?.toString(), `password = ${secret}-2\n`);
+    assert.equal(nodeShell(NODE, `stat -c '%a %U:%G' ${path}`).trim(), "600 root:root");
+    assert.equal(nodeShell(NODE, "ls -a /etc | grep -c 'ngcp-fleet-sudo-test' || true").trim(), "1");
+    assert.equal(await session.readFile("/root/does-not-exist"), undefined);
+    const log = nodeShell(NODE, "cat /var/log/ngcp-lab/commands.log");
+    assert.ok(log.includes(`sudo -n -- env`), "the command log records the sudo commands");
+    assert.ok(!log.includes(secret), "the file's content must not reach the command log");
   });
 });
