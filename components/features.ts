@@ -203,14 +203,7 @@ const tls: Feature = {
         { configKey: "ngcp-fleet:tls", settings: context.spec.tls },
         { configKey: "ngcp-fleet:nodes", settings: context.node.tls },
       ],
-      (key) => {
-        // The SDK's own answer (internal API), else the language host's list of secret keys.
-        const runtime = pulumi.runtime as unknown as { isConfigSecret?: (k: string) => boolean };
-        const listed = process.env.PULUMI_CONFIG_SECRET_KEYS;
-        return (
-          runtime.isConfigSecret?.(key) === true || (listed !== undefined && listed.includes(`"${key}"`))
-        );
-      },
+      (configKey) => stackConfigIsSecret(configKey, pulumi.runtime, process.env),
     );
     if (exposed.length > 0) {
       throw new pulumi.RunError(exposed.join("\n"));
@@ -268,12 +261,6 @@ const tls: Feature = {
 };
 
 /**
- * Each node's SystemAccounts resource, for the support-access feature to run after it (the wipe of
- * sipwise's authorized_keys and `ngcp-support-access` edit the same file). Program-side state only.
- */
-const systemAccountsOfNode = new WeakMap<pulumi.Resource, SystemAccounts>();
-
-/**
  * Handbook 15.3, system accounts: root's password, cdrexport's login, the wipe of the preinstalled
  * authorized_keys (keeping the stack's keys; `check` refuses a wipe that would drop the deployer's own key).
  */
@@ -288,7 +275,6 @@ const systemAccounts: Feature = {
       { target: context.target, systemAccounts: pulumi.secret(settings as unknown as SystemAccountsInputs) },
       { parent: context.parent },
     );
-    systemAccountsOfNode.set(context.parent, accounts);
     return {
       resources: [accounts],
       summary: { lastChanges: accounts.lastChanges, drift: accounts.drift },
@@ -296,12 +282,15 @@ const systemAccounts: Feature = {
   },
 };
 
-/** Handbook 15.1: Sipwise's SSH support access, enabled or disabled with the handbook's exact commands. */
+/**
+ * Handbook 15.1: Sipwise's SSH support access, enabled or disabled with the handbook's exact commands. It
+ * runs after the node's system accounts: their wipe of sipwise's authorized_keys and `ngcp-support-access`
+ * edit the same file.
+ */
 const supportAccess: Feature = {
   key: "supportAccess",
   handbook: "15.1",
   build(context, settings) {
-    const accounts = systemAccountsOfNode.get(context.parent);
     const wipe = mergeFeature(context.spec.systemAccounts, context.node.systemAccounts);
     const keepsSipwise = (wipe?.keepKeys as { sipwise?: unknown[] } | undefined)?.sipwise ?? [];
     if (
@@ -320,7 +309,7 @@ const supportAccess: Feature = {
       `${context.name}-support-access`,
       // Validated by the provider's check (supportAccess.enabled must be a boolean).
       { target: context.target, supportAccess: settings as unknown as SupportAccessInputs },
-      { parent: context.parent, dependsOn: accounts ? [accounts] : [] },
+      { parent: context.parent, dependsOn: [...context.resourcesOf("systemAccounts")] },
     );
     return { resources: [access], summary: { state: access.state } };
   },
