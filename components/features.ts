@@ -23,8 +23,21 @@ import {
   tlsPortKeys,
   unsecretPrivateKeys,
 } from "../providers/tls/stackConfig";
-import { mergeFeature } from "../spec/schema";
+import { mergeFeature, type FeatureObject } from "../spec/schema";
 import type { Feature, NodeContext } from "./feature";
+
+/**
+ * Table-10 keys another feature of the node sets on purpose, which a profile would only set as a default:
+ * `kamailio.lb.tls.enable` when `tls.sipTls` is managed. A value the stack sets explicitly
+ * (`performance.lbTlsEnable`) is not deferred: two explicit owners stay a preview error.
+ */
+function keysDeferredToOtherFeatures(context: NodeContext, settings: FeatureObject): string[] {
+  const tlsSettings = mergeFeature(context.spec.tls, context.node.tls);
+  const tlsKeys = new Set(tlsSettings === undefined ? [] : claimedConfigKeys(tlsSettings));
+  return PERFORMANCE_OPTIONS.filter(
+    (option) => tlsKeys.has(option.key) && settings[option.input] === undefined,
+  ).map((option) => option.key);
+}
 
 /** Handbook 15.7: table-10 tunables, profiles, sizing; noatime. */
 const performance: Feature = {
@@ -33,19 +46,25 @@ const performance: Feature = {
   build(context, settings) {
     const name = `${context.name}-performance`;
     const owner = `PerformanceProfile ${name}`;
+    const excluded = new Set([
+      ...(Array.isArray(settings.excludeKeys) ? (settings.excludeKeys as string[]) : []),
+      ...keysDeferredToOtherFeatures(context, settings),
+    ]);
     const profile = new PerformanceProfile(
       name,
       {
         target: context.target,
         // Validated by the provider's check, which names each bad key.
-        performance: settings as PerformanceInputs,
+        performance: {
+          ...(settings as PerformanceInputs),
+          ...(excluded.size > 0 ? { excludeKeys: [...excluded] } : {}),
+        },
         facts: pulumi
           .all([context.facts.ramMb, context.facts.rootMountOptions])
           .apply(([ramMb, rootMountOptions]) => ({ ramMb, rootMountOptions })),
       },
       { parent: context.parent },
     );
-    const excluded = new Set(Array.isArray(settings.excludeKeys) ? settings.excludeKeys : []);
     return {
       resources: [profile],
       config: {
