@@ -44,6 +44,7 @@ import { debianSysMaintSql, setPasswordsSql } from "./core/seed/database";
 import { renderHosts, renderNetworkYml } from "./core/seed/system";
 import { planServices } from "./core/services";
 import type { NodeSpec } from "./core/topology";
+import { seedWebAdminsIfAbsent } from "./webAdminsSeed";
 
 /** What creating a node's disk needs from the shared artifacts. */
 export interface DiskInput {
@@ -153,6 +154,7 @@ export async function createDisk(p: LabPaths, spec: NodeSpec, input: DiskInput):
   }
   write(SERVICES_BUILD, JSON.stringify(plan.build, null, 2) + "\n");
   write(FIRST_BOOT_MARKER, "");
+  seedWebAdminsIfAbsent((nodePath) => hostPathOf(dir, nodePath));
   return dir;
 }
 

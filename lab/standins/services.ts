@@ -6,12 +6,29 @@ import * as https from "node:https";
 import * as net from "node:net";
 import * as os from "node:os";
 import * as tls from "node:tls";
+import {
+  handleAdminApi,
+  NOT_FOUND_PAGE,
+  pageResponse,
+  routeWebRequest,
+  type LabWebRequest,
+  type LabWebResponse,
+} from "../core/adminApi";
 import { SERVICES_BUILD, SERVICES_PID, SERVICES_STATUS, SERVICES_STOPPED } from "../core/layout";
 import type { Listener, ServiceName, ServicesBuild } from "../core/services";
 import { parseSipRequest, respond, takeStreamMessages } from "../core/sip";
+import { seedWebAdminsIfAbsent } from "../webAdminsSeed";
+import {
+  parseWebAdmins,
+  renderWebAdmins,
+  WEB_ADMINS_FILE,
+  WEB_SALT_BYTES,
+  type WebAdmin,
+} from "../core/webAdmins";
 
 /**
- * The services daemon of a lab node: stands in for apache/nginx (HTTPS web interfaces, XCAP), kamailio-lb
+ * The services daemon of a lab node: stands in for apache/nginx (HTTPS web interfaces, XCAP; the admin and
+ * provisioning interfaces also carry the two REST calls of lab/core/adminApi.ts), kamailio-lb
  * (SIP over UDP, TCP and TLS), rtpengine (two RTP ports) and prosody (XMPP). It listens on what
  * `ngcpcfg build` wrote to /etc/ngcp-lab/services.json, re-reads it on SIGHUP, and reports what it bound in
  * /run/ngcp-lab/services.status.json. Contract: lab/README.md.
@@ -54,20 +71,87 @@ function readStopped(): Set<string> {
   }
 }
 
-const webPage = (service: string): string =>
-  `<!DOCTYPE html><html><head><title>sip:provider CE ${service}</title></head>` +
-  `<body><h1>sip:provider CE — ${service}</h1><p>${hostname} (ngcp-fleet lab stand-in)</p></body></html>\n`;
+/** Largest request body the web listeners read (a password patch is a few hundred bytes). */
+const MAX_BODY = 64 * 1024;
 
-function webHandler(service: string): http.RequestListener {
+function send(res: http.ServerResponse, r: LabWebResponse): void {
+  res.writeHead(r.status, r.headers);
+  res.end(r.body);
+}
+
+/**
+ * The REST API's I/O: read the admins file as it is now (tests and operators may have rewritten it), let the
+ * pure handler decide, write the accounts back (atomically, 0600 root) when a PATCH changed them. The log
+ * line names method, path and status: never a header or a body.
+ */
+function serveAdminApi(service: ServiceName, req: LabWebRequest): LabWebResponse {
+  let admins: WebAdmin[];
+  try {
+    admins = parseWebAdmins(fs.readFileSync(WEB_ADMINS_FILE, "utf8"));
+  } catch (e) {
+    log(`${service} ${req.method} ${req.url.split("?")[0]}: cannot read the admins: ${(e as Error).message}`);
+    return {
+      status: 500,
+      headers: { "Content-Type": "application/hal+json" },
+      body: '{"code":500,"message":"Internal error"}',
+    };
+  }
+  const outcome = handleAdminApi(req, admins, randomBytes(WEB_SALT_BYTES));
+  if (outcome.admins) {
+    const tmp = `${WEB_ADMINS_FILE}.${process.pid}.tmp`;
+    fs.writeFileSync(tmp, renderWebAdmins(outcome.admins), { mode: 0o600 });
+    fs.chmodSync(tmp, 0o600);
+    fs.renameSync(tmp, WEB_ADMINS_FILE);
+  }
+  log(`${service} ${req.method} ${req.url.split("?")[0]} ${outcome.response.status}`);
+  return outcome.response;
+}
+
+function webHandler(service: ServiceName): http.RequestListener {
   return (req, res) => {
     res.setHeader("Server", "ngcp-fleet-lab");
-    if (req.method === "GET" && (req.url === "/" || req.url === "")) {
-      res.writeHead(200, { "Content-Type": "text/html; charset=utf-8" });
-      res.end(webPage(service));
+    const method = req.method ?? "";
+    const url = req.url ?? "";
+    const route = routeWebRequest(service, method, url);
+    if (route !== "api") {
+      req.resume();
+      send(res, route === "page" ? pageResponse(service, hostname) : NOT_FOUND_PAGE);
       return;
     }
-    res.writeHead(404, { "Content-Type": "text/plain" });
-    res.end("not found\n");
+    const chunks: Buffer[] = [];
+    let size = 0;
+    req.on("data", (chunk: Buffer) => {
+      if (size > MAX_BODY) {
+        return;
+      }
+      size += chunk.length;
+      if (size > MAX_BODY) {
+        send(res, { status: 413, headers: { Connection: "close" } });
+        req.destroy();
+        return;
+      }
+      chunks.push(chunk);
+    });
+    req.on("end", () => {
+      if (size > MAX_BODY) {
+        return;
+      }
+      try {
+        send(
+          res,
+          serveAdminApi(service, {
+            method,
+            url,
+            headers: req.headers,
+            body: Buffer.concat(chunks).toString("utf8"),
+          }),
+        );
+      } catch (e) {
+        log(`${service} ${method} ${url.split("?")[0]}: ${(e as Error).message}`);
+        send(res, { status: 500, headers: {} });
+      }
+    });
+    req.on("error", () => undefined);
   };
 }
 
@@ -257,6 +341,13 @@ async function load(): Promise<void> {
 function main(): void {
   fs.mkdirSync("/run/ngcp-lab", { recursive: true });
   fs.writeFileSync(SERVICES_PID, `${process.pid}\n`);
+  try {
+    if (seedWebAdminsIfAbsent()) {
+      log(`seeded the web admins in ${WEB_ADMINS_FILE} (the node had none)`);
+    }
+  } catch (e) {
+    log(`cannot seed the web admins: ${(e as Error).message}`);
+  }
   process.on("SIGHUP", () => {
     reloading = reloading.then(load);
   });

@@ -1,7 +1,7 @@
 /**
  * The NGCP REST API calls of the web credentials resource (pure request builders and response parsers).
  * Only these documented calls are used (ngcp-panel, `NGCP::Panel::Controller::API::Admins` and
- * `…::Role::API::Admins`), and the lab's stand-in implements exactly these:
+ * `…::Role::API::Admins`), and the lab's admin interface (lab/core/adminApi.ts) implements exactly these:
  *
  *   GET   /api/admins/?login=<login>         Accept: application/hal+json        → 200, HAL collection
  *   PATCH /api/admins/<id>                   Content-Type: application/json-patch+json

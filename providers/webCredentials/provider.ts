@@ -33,6 +33,7 @@ import {
   patchPasswordRequest,
   patchSucceeded,
   WEB_LOGINS,
+  type LoginOutcome,
   type WebLogin,
   type WebRequest,
 } from "./api";
@@ -150,16 +151,26 @@ interface LoginResult {
   readonly id?: number;
 }
 
-/** `GET /api/admins/?login=` as `login` with `password`: accepted (with the admin's id), rejected or error. */
+/** `GET /api/admins/?login=` as `login` with `password`: the request, the answer and how the login went. */
+async function attemptLogin(
+  session: NodeSession,
+  port: number,
+  login: WebLogin,
+  password: string,
+): Promise<{ req: WebRequest; res: WebResponse; outcome: LoginOutcome }> {
+  const req = findAdminRequest(login);
+  const res = await send(session, port, req, login, password);
+  return { req, res, outcome: classifyLoginStatus(res.status) };
+}
+
+/** {@link attemptLogin}, with the admin's id when accepted. */
 async function tryLogin(
   session: NodeSession,
   port: number,
   login: WebLogin,
   password: string,
 ): Promise<LoginResult> {
-  const req = findAdminRequest(login);
-  const res = await send(session, port, req, login, password);
-  const outcome = classifyLoginStatus(res.status);
+  const { req, res, outcome } = await attemptLogin(session, port, login, password);
   if (outcome !== "accepted") {
     return { outcome, status: res.status };
   }
@@ -170,6 +181,41 @@ async function tryLogin(
     );
   }
   return { outcome, status: res.status, id };
+}
+
+/**
+ * Whether the node's web interface accepts `login` with `password`: one `GET /api/admins/?login=<login>`
+ * (the provider's own login request, over the session's pooled SSH connection to the node's
+ * 127.0.0.1:`port`), nothing changed. For checks such as "administrator still on its factory password"
+ * (handbook 15.3). Resolves `accepted` (200) or `rejected` (401/403); any other answer or a transport
+ * failure rejects with an error naming node, request, port and status, never the password.
+ *
+ * Each call is one login attempt: a panel may ban a source after repeated failures, so probe sparingly.
+ *
+ * @param port the admin interface's port (`www_admin.http_admin.port`, the stack's `webCredentials.port`;
+ *   api.ts `DEFAULT_ADMIN_PORT`, 1443, when the stack does not set one).
+ */
+export async function probeWebLogin(
+  session: NodeSession,
+  port: number,
+  login: WebLogin,
+  password: string,
+): Promise<"accepted" | "rejected"> {
+  let attempt: Awaited<ReturnType<typeof attemptLogin>>;
+  try {
+    attempt = await attemptLogin(session, port, login, password);
+  } catch (err) {
+    throw new Error(redactedMessage(err, [password]));
+  }
+  const { req, res, outcome } = attempt;
+  if (outcome === "error") {
+    // Method and path only (the login, never the password), so nothing to redact: a password equal to
+    // the login (`administrator`'s default) must not blank the path out.
+    throw new Error(
+      `node ${session.target.name}: ${describeRequest(req)} on port ${port} answered ${res.status}`,
+    );
+  }
+  return outcome;
 }
 
 /** One login's password: log in with the candidates in order, PATCH when needed, prove the new one. */

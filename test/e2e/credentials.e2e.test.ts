@@ -24,10 +24,8 @@ import {
   serviceUserAuth,
   shadowHash,
   systemPasswordIs,
-  REST_PORT,
+  resetWebAdmins,
   setWebPasswordByHand,
-  startRestStandin,
-  stopRestStandin,
   webPasswordIs,
 } from "./credentialsNode";
 
@@ -39,8 +37,6 @@ const SECRETS = {
   cdrexport: ["E2e-cd-G7)mQ3wE9rT5"],
   webAdmin: ["E2e-wa-H8_nR4tY2uI6", "E2e-wa-J9+bM5vC3xZ7"],
   soap: ["E2e-so-K1=qW6eR4tY8"],
-  /** ngcpsoap's installation-specific password, as the node had it before the stack. */
-  soapInitial: ["E2e-si-L2~aS7dF5gH9"],
 };
 const ALL_SECRETS = Object.values(SECRETS).flat();
 /** Too weak for the policy (8 characters), and never accepted anywhere. */
@@ -121,7 +117,8 @@ describe("e2e: credentials and access (handbook 15.1, 15.3)", function () {
   const stackName = `e2e-credentials-${process.pid}`;
   let stack: Stack;
   let serviceBefore: string;
-  let restPid: number | undefined;
+  /** ngcpsoap's installation-specific password, as `lab up` generated it on the node (read in `before`). */
+  let soapSeed = "";
   const cdrKey = newKeyPair("cdr-fetcher@e2e");
   const imageKey = (): string => join(labStatus().labDir, "keys", "vm_image_ed25519");
 
@@ -175,14 +172,16 @@ describe("e2e: credentials and access (handbook 15.1, 15.3)", function () {
     };
   }
 
-  /** The REST API of the test stand-in (credentialsNode.ts); ngcpsoap adopted once with its current password. */
+  /**
+   * The REST API of the lab's admin interface (default port 1443); ngcpsoap adopted once with the password the
+   * node was installed with.
+   */
   function webSettings(generation: number, extra: Record<string, unknown> = {}): Record<string, unknown> {
     return {
-      port: REST_PORT,
       administrator: { password: SECRETS.webAdmin[generation], ...extra },
       ngcpsoap:
         generation === 0
-          ? { password: SECRETS.soap[0], currentPassword: SECRETS.soapInitial[0] }
+          ? { password: SECRETS.soap[0], currentPassword: soapSeed }
           : { password: SECRETS.soap[0] },
     };
   }
@@ -202,10 +201,7 @@ describe("e2e: credentials and access (handbook 15.1, 15.3)", function () {
     await resetMysql(ALL_SECRETS);
     resetSystemAccounts();
     resetSupportAccess();
-    restPid = startRestStandin([
-      { id: 1, login: "administrator", password: "administrator" },
-      { id: 2, login: "ngcpsoap", password: SECRETS.soapInitial[0] },
-    ]);
+    soapSeed = resetWebAdmins();
     serviceBefore = serviceUserAuth();
     stack = await openStack(stackName, { passphrase: "e2e-only" });
   });
@@ -229,7 +225,7 @@ describe("e2e: credentials and access (handbook 15.1, 15.3)", function () {
     await resetMysql(ALL_SECRETS);
     resetSystemAccounts();
     resetSupportAccess();
-    stopRestStandin(restPid);
+    resetWebAdmins();
   });
 
   // One preview per resource: the engine stops a preview at the first resource whose check fails.
@@ -310,7 +306,7 @@ describe("e2e: credentials and access (handbook 15.1, 15.3)", function () {
     const commands = commandLogSince(offset);
     const state = exportedState(stack);
     const decrypted = await stack.exportStack(); // the Automation API exports with --show-secrets
-    for (const secret of ALL_SECRETS) {
+    for (const secret of [...ALL_SECRETS, soapSeed]) {
       assert.ok(!commands.includes(secret), "a secret reached a command line on the node");
       assert.ok(!output.includes(secret), "a secret is in the engine's output (--debug)");
       assert.ok(!state.includes(secret), "a secret is in clear in `pulumi stack export`");
@@ -337,6 +333,12 @@ describe("e2e: credentials and access (handbook 15.1, 15.3)", function () {
     assert.ok(webPasswordIs("administrator", SECRETS.webAdmin[0]));
     assert.equal(webPasswordIs("administrator", "administrator"), false);
     assert.ok(webPasswordIs("ngcpsoap", SECRETS.soap[0]));
+    assert.equal(webPasswordIs("ngcpsoap", soapSeed), false, "the installation's ngcpsoap password is gone");
+    assert.equal(
+      webPasswordIs("administrator", SECRETS.webAdmin[0], 2443),
+      true,
+      "the provisioning interface shares the accounts",
+    );
     // Support access (15.1): the handbook's commands, in its order.
     const disable = commands.indexOf("ngcp-support-access --disable");
     assert.ok(disable >= 0 && commands.indexOf("apt-get install -y ngcp-support-noaccess") > disable);
@@ -349,8 +351,14 @@ describe("e2e: credentials and access (handbook 15.1, 15.3)", function () {
 
   it("changes nothing on a second up", async () => {
     const hashes = [shadowHash("root"), shadowHash("cdrexport")];
+    const webAdmins = nodeShell(NODE, "sha256sum /var/lib/ngcp-lab/admins.json");
     await stack.up({ expectNoChanges: true });
     assert.deepEqual([shadowHash("root"), shadowHash("cdrexport")], hashes);
+    assert.equal(
+      nodeShell(NODE, "sha256sum /var/lib/ngcp-lab/admins.json"),
+      webAdmins,
+      "no web password patched (a PATCH rehashes with a fresh salt)",
+    );
     assert.equal(serviceUserAuth(), serviceBefore, "service users untouched");
   });
 

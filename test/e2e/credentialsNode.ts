@@ -1,9 +1,20 @@
 import { execFileSync } from "node:child_process";
+import { randomBytes } from "node:crypto";
 import { mkdtempSync, readFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { SUPPORT_KEY_FROM } from "../../lab/artifacts";
 import { labStatus } from "../../lab";
+import {
+  NGCPSOAP_PASSWORD_FILE,
+  parseWebAdmins,
+  renderWebAdmins,
+  seedWebAdmins,
+  setWebAdminPassword,
+  WEB_ADMINS_FILE,
+  WEB_SALT_BYTES,
+  type WebAdmin,
+} from "../../lab/core/webAdmins";
 import { withMysql } from "../../providers/transport/mysql";
 import { closeAll } from "../../providers/transport/session";
 import { labTarget, nodeShell } from "../support/labTargets";
@@ -172,104 +183,83 @@ export function newKeyPair(comment: string): { path: string; publicKey: string }
   return { path, publicKey: readFileSync(`${path}.pub`, "utf8").trim() };
 }
 
+/** The lab's admin interface (`www_admin→http_admin→port`), which carries the two REST calls (lab/README.md). */
+export const WEB_PORT = 1443;
+
 /**
- * A test-local stand-in of the NGCP REST calls the web credentials resource uses (providers/webCredentials,
- * README "The REST calls"), run on the node until the lab's services daemon carries them: exactly
- * `GET /api/admins/?login=` and `PATCH /api/admins/<id>` (own password only, json-patch), HTTP basic auth,
- * HTTPS with the node's default certificate, on 127.0.0.1 only. Its admins live in a 0600 JSON file re-read
- * on every request, so a test changes a password "in the web interface" by rewriting that file.
+ * Whether ngcp6's admin interface answers the REST API (401 to a call without credentials). A services
+ * daemon started before the lab had the API answers 404: it is restarted once (ngcp6's only, with
+ * `ngcp-lab-services restart`, which runs the lab's current runtime).
  */
-const REST_STANDIN = `"use strict";
-const https = require("https");
-const fs = require("fs");
-const [port, stateFile] = process.argv.slice(2);
-const load = () => JSON.parse(fs.readFileSync(stateFile, "utf8"));
-const json = (res, status, body) => {
-  res.writeHead(status, body === undefined ? {} : { "Content-Type": "application/hal+json" });
-  res.end(body === undefined ? undefined : JSON.stringify(body));
-};
-const server = https.createServer(
-  { cert: fs.readFileSync("/etc/ngcp-config/ssl/myserver.crt"), key: fs.readFileSync("/etc/ngcp-config/ssl/myserver.key") },
-  (req, res) => {
-    const chunks = [];
-    req.on("data", (c) => chunks.push(c));
-    req.on("end", () => {
-      const state = load();
-      const basic = /^Basic (.+)$/.exec(req.headers.authorization || "");
-      const pair = basic ? Buffer.from(basic[1], "base64").toString("utf8") : "";
-      const colon = pair.indexOf(":");
-      const who = colon < 0 ? undefined : state.admins.find((a) => a.login === pair.slice(0, colon) && a.password === pair.slice(colon + 1));
-      if (!who) return json(res, 401, { code: 401, message: "Invalid user or password" });
-      const url = new URL(req.url, "https://localhost");
-      if (req.method === "GET" && url.pathname === "/api/admins/") {
-        const like = url.searchParams.get("login") || "";
-        const items = state.admins.filter((a) => a.login.includes(like)).map((a) => ({ id: a.id, login: a.login }));
-        return json(res, 200, { _embedded: { "ngcp:admins": items.length === 1 ? items[0] : items }, total_count: items.length });
-      }
-      const target = /^\\/api\\/admins\\/(\\d+)$/.exec(url.pathname);
-      if (req.method === "PATCH" && target) {
-        if (req.headers["content-type"] !== "application/json-patch+json") return json(res, 415, { code: 415, message: "Unsupported media type" });
-        if (Number(target[1]) !== who.id) return json(res, 403, { code: 403, message: "Only own user can change password" });
-        let ops;
-        try { ops = JSON.parse(Buffer.concat(chunks).toString("utf8")); } catch { return json(res, 400, { code: 400, message: "Malformed JSON" }); }
-        const op = Array.isArray(ops) && ops.length === 1 ? ops[0] : undefined;
-        if (!op || op.op !== "replace" || op.path !== "/password" || typeof op.value !== "string" || op.value === "") {
-          return json(res, 422, { code: 422, message: "Only a replace of /password is supported" });
-        }
-        who.password = op.value;
-        fs.writeFileSync(stateFile, JSON.stringify(state), { mode: 0o600 });
-        return req.headers.prefer === "return=minimal" ? json(res, 204) : json(res, 200, { id: who.id, login: who.login });
-      }
-      json(res, 404, { code: 404, message: "Not found" });
-    });
-  },
-);
-server.listen(Number(port), "127.0.0.1");
-`;
-
-/** Where the test REST stand-in keeps its code and its admins on the node. */
-const REST_DIR = "/var/lib/ngcp-fleet-e2e";
-export const REST_PORT = 18443;
-
-/** Starts the REST stand-in on the node with these admins; returns its PID (stop it with {@link stopRestStandin}). */
-export function startRestStandin(admins: { id: number; login: string; password: string }[]): number {
-  nodeShell(NODE, `install -d -m 700 ${REST_DIR} && cat > ${REST_DIR}/rest.js`, REST_STANDIN);
-  nodeShell(NODE, `umask 077 && cat > ${REST_DIR}/admins.json`, JSON.stringify({ admins }));
-  const pid = Number(
+export function ensureLabRestApi(): void {
+  const probe = (): string =>
     nodeShell(
       NODE,
-      `nohup /var/lib/ngcp-lab/bin/node ${REST_DIR}/rest.js ${REST_PORT} ${REST_DIR}/admins.json >${REST_DIR}/rest.log 2>&1 </dev/null & echo $!`,
-    ).trim(),
-  );
-  nodeShell(
-    NODE,
-    `for i in $(seq 50); do ss -ltn | grep -q '127.0.0.1:${REST_PORT} ' && exit 0; sleep 0.1; done; cat ${REST_DIR}/rest.log; exit 1`,
-  );
-  return pid;
-}
-
-/** Stops the REST stand-in this test started (by its PID) and removes its files. */
-export function stopRestStandin(pid: number | undefined): void {
-  if (pid) {
-    nodeShell(NODE, `kill ${pid} 2>/dev/null; rm -rf ${REST_DIR}; true`);
+      `curl -sk -o /dev/null -w '%{http_code}' https://127.0.0.1:${WEB_PORT}/api/admins/ || true`,
+    ).trim();
+  if (probe() === "401") {
+    return;
+  }
+  nodeShell(NODE, "ngcp-lab-services restart >/dev/null");
+  const now = probe();
+  if (now !== "401") {
+    throw new Error(
+      `${NODE}'s admin port answers ${now} to GET /api/admins/ without credentials, not 401: the lab's runtime ` +
+        "predates the REST API; rebuild it (npm run build, then lab up on a fresh lab)",
+    );
   }
 }
 
-/** A web password changed "in the web interface" (the stand-in's admins file), as an operator would. */
-export function setWebPasswordByHand(login: string, password: string): void {
-  const script = `const fs=require("fs");const f=process.argv[1];const s=JSON.parse(fs.readFileSync(f,"utf8"));s.admins.find(a=>a.login===process.argv[2]).password=require("fs").readFileSync(0,"utf8").trim();fs.writeFileSync(f,JSON.stringify(s))`;
-  nodeShell(
-    NODE,
-    `/var/lib/ngcp-lab/bin/node -e '${script}' ${REST_DIR}/admins.json ${login}`,
-    `${password}\n`,
-  );
+/** The password `lab up` generated for ngcpsoap on the node (lab/README.md: /var/lib/ngcp-lab/ngcpsoap.password). */
+export function seededNgcpsoapPassword(): string {
+  const password = nodeShell(NODE, `cat ${NGCPSOAP_PASSWORD_FILE}`).trim();
+  if (!password) {
+    throw new Error(
+      `${NODE} has no ${NGCPSOAP_PASSWORD_FILE}: restart its services daemon (ngcp-lab-services restart) to seed it`,
+    );
+  }
+  return password;
 }
 
-/** Whether the REST stand-in accepts `login` with `password` (curl on the node, credentials on stdin). */
-export function webPasswordIs(login: string, password: string): boolean {
+function readWebAdmins(): WebAdmin[] {
+  return parseWebAdmins(nodeShell(NODE, `cat ${WEB_ADMINS_FILE}`));
+}
+
+/** Replaces the node's admins file (0600 root, atomically); the text (hashes only) goes on stdin. */
+function writeWebAdmins(admins: readonly WebAdmin[]): void {
+  const tmp = `${WEB_ADMINS_FILE}.e2e.tmp`;
+  nodeShell(NODE, `umask 077 && cat > ${tmp} && mv -f ${tmp} ${WEB_ADMINS_FILE}`, renderWebAdmins(admins));
+}
+
+/**
+ * Puts the node's web accounts back to what `lab up` seeded: administrator/administrator, ngcpsoap with the
+ * node's generated password (which it returns). Makes sure the admin interface serves the API first.
+ */
+export function resetWebAdmins(): string {
+  ensureLabRestApi();
+  const soap = seededNgcpsoapPassword();
+  writeWebAdmins(
+    seedWebAdmins(soap, {
+      administrator: randomBytes(WEB_SALT_BYTES),
+      ngcpsoap: randomBytes(WEB_SALT_BYTES),
+    }),
+  );
+  return soap;
+}
+
+/** A web password changed "in the web interface", as an operator would: the node's admins file rewritten. */
+export function setWebPasswordByHand(login: string, password: string): void {
+  writeWebAdmins(setWebAdminPassword(readWebAdmins(), login, password, randomBytes(WEB_SALT_BYTES)));
+}
+
+/**
+ * Whether the lab's REST API on `port` accepts `login` with `password` (the node's own curl, credentials on
+ * stdin: independent of the provider's HTTP code).
+ */
+export function webPasswordIs(login: string, password: string, port = WEB_PORT): boolean {
   const status = nodeShell(
     NODE,
-    `curl -sk -o /dev/null -w '%{http_code}' -K - 'https://127.0.0.1:${REST_PORT}/api/admins/?login=${login}'`,
+    `curl -sk -o /dev/null -w '%{http_code}' -K - 'https://127.0.0.1:${port}/api/admins/?login=${login}'`,
     `user = "${login}:${password.replace(/(["\\])/g, "\\$1")}"\n`,
   ).trim();
   return status === "200";
