@@ -4,8 +4,8 @@ import { utils as sshUtils } from "ssh2";
 import { loadStackSpec } from "../engine/stackSpec";
 import { defaultMaxAgeHours } from "../providers/backup/schedule";
 import type { AuditIntent } from "../providers/audit/checks";
-import { runChecks } from "../providers/audit/checks";
-import { collectSnapshot } from "../providers/audit/collect";
+import { DEFAULT_DRILL_MAX_AGE_DAYS, runChecks } from "../providers/audit/checks";
+import { collectSnapshot, type WebLoginProber } from "../providers/audit/collect";
 import {
   exitStatus,
   renderReport,
@@ -15,6 +15,7 @@ import {
   type ReportFormat,
 } from "../providers/audit/render";
 import { closeAll } from "../providers/transport/session";
+import { probeWebLogin } from "../providers/webCredentials/provider";
 import { describeTarget, parsePublicKeyLine, type NodeTarget } from "../providers/transport/target";
 import { targetFor } from "../spec/targets";
 import { type ClusterSpec, mergeFeature, type NodeSpec } from "../spec/schema";
@@ -32,6 +33,12 @@ export interface AuditSubject {
   readonly intent: AuditIntent;
 }
 
+/**
+ * The web login probe the audit uses: the webCredentials provider's own login request (one
+ * `GET /api/admins/?login=administrator` with basic auth through the SSH tunnel; 200 accepted, 401 rejected).
+ */
+const WEB_LOGIN_PROBER: WebLoginProber = probeWebLogin;
+
 interface AuditOptions {
   readonly stack?: string;
   readonly host?: string;
@@ -42,6 +49,7 @@ interface AuditOptions {
   readonly name?: string;
   readonly production?: boolean;
   readonly warnDays: number;
+  readonly drillMaxAgeDays: number;
   readonly json?: boolean;
   readonly format: ReportFormat;
 }
@@ -76,7 +84,7 @@ export function deployerPublicKey(target: Pick<NodeTarget, "privateKey" | "priva
 export function intentFromSpec(
   spec: ClusterSpec,
   node: NodeSpec,
-  options: { warnDays?: number } = {},
+  options: { warnDays?: number; drillMaxAgeDays?: number } = {},
 ): AuditIntent {
   const feature = (
     key:
@@ -118,17 +126,22 @@ export function intentFromSpec(
     backupMaxAgeHours,
     edition: node.edition ?? spec.edition,
     managesWebAdministrator: isObject(web?.administrator),
+    webAdminPort: num(web?.port),
+    drillMaxAgeDays: options.drillMaxAgeDays,
   };
   // Drop undefined fields: the intent prints cleanly in --json and tests compare it deeply.
   return Object.fromEntries(Object.entries(intent).filter(([, v]) => v !== undefined)) as AuditIntent;
 }
 
 /** Every node of a stack, read through the Automation API and validated like `pulumi preview` does. */
-export async function stackSubjects(stackName: string, warnDays?: number): Promise<AuditSubject[]> {
+export async function stackSubjects(
+  stackName: string,
+  options: { warnDays?: number; drillMaxAgeDays?: number } = {},
+): Promise<AuditSubject[]> {
   const { spec, sshPrivateKey } = await loadStackSpec(stackName);
   return spec.nodes.map((node) => {
     const target = targetFor(spec, node, sshPrivateKey);
-    const intent = intentFromSpec(spec, node, warnDays === undefined ? {} : { warnDays });
+    const intent = intentFromSpec(spec, node, options);
     return { target, intent: { ...intent, deployerKeys: deployerPublicKey(target) } };
   });
 }
@@ -138,12 +151,16 @@ export async function auditSubjects(
   subjects: readonly AuditSubject[],
   stack?: string,
   now: () => Date = () => new Date(),
+  webLoginProber: WebLoginProber | undefined = WEB_LOGIN_PROBER,
 ): Promise<AuditReport> {
   const nodes = await Promise.all(
     subjects.map(async ({ target, intent }): Promise<NodeAudit> => {
       const address = describeTarget(target);
       try {
-        const snapshot = await collectSnapshot(target, now());
+        const snapshot = await collectSnapshot(target, now(), {
+          ...(intent.webAdminPort !== undefined ? { webAdminPort: intent.webAdminPort } : {}),
+          ...(webLoginProber !== undefined ? { probeWebLogin: webLoginProber } : {}),
+        });
         return { node: target.name, address, checks: runChecks(snapshot, intent, now()) };
       } catch (err) {
         return { node: target.name, address, checks: [], error: (err as Error).message.split("\n")[0] };
@@ -187,6 +204,7 @@ function subjectsFromHost(o: AuditOptions): AuditSubject[] {
       intent: {
         production: o.production === true,
         warnDays: o.warnDays,
+        drillMaxAgeDays: o.drillMaxAgeDays,
         deployerKeys: deployerPublicKey(target),
       },
     },
@@ -206,6 +224,12 @@ export function registerAuditCommand(program: Command): void {
     .option("--name <name>", "name of the --host node in the report (default: the address)")
     .option("--production", "with --host: grade as production (self-signed certificates fail)")
     .option("--warn-days <n>", "warn when a certificate has fewer days left", positiveInt("--warn-days"), 30)
+    .option(
+      "--drill-max-age-days <n>",
+      "warn when the last passing restore drill is older",
+      positiveInt("--drill-max-age-days"),
+      DEFAULT_DRILL_MAX_AGE_DAYS,
+    )
     .option("--json", "JSON report (same as --format json)")
     .addOption(new Option("--format <format>", "report format").choices([...REPORT_FORMATS]).default("table"))
     .action(async (o: AuditOptions) => {
@@ -214,7 +238,9 @@ export function registerAuditCommand(program: Command): void {
       }
       try {
         const subjects =
-          o.stack !== undefined ? await stackSubjects(o.stack, o.warnDays) : subjectsFromHost(o);
+          o.stack !== undefined
+            ? await stackSubjects(o.stack, { warnDays: o.warnDays, drillMaxAgeDays: o.drillMaxAgeDays })
+            : subjectsFromHost(o);
         const report = await auditSubjects(subjects, o.stack);
         const format: ReportFormat = o.json ? "json" : o.format;
         process.stdout.write(

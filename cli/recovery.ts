@@ -12,11 +12,22 @@ import {
   parseDrillOutput,
   renderDrillScript,
 } from "../providers/recovery/drill";
+import {
+  DRILL_RECORD_PATH,
+  drillRecordOf,
+  renderDrillRecord,
+  type DrillOutcome,
+} from "../providers/recovery/drillRecord";
 import { checkBackupIntegrity, existingPaths, findBackup } from "../providers/recovery/node";
 import { planRestore, renderDryRun, restoreTargetPaths, restoreWarning } from "../providers/recovery/restore";
 import { renderRestoreScript } from "../providers/recovery/restoreScript";
-import { RemoteCommandError } from "../providers/transport/errors";
-import { closeAll, sessionFor } from "../providers/transport/session";
+import {
+  CommandTimeoutError,
+  HostKeyMismatchError,
+  NodeUnreachableError,
+  RemoteCommandError,
+} from "../providers/transport/errors";
+import { closeAll, sessionFor, type NodeSession } from "../providers/transport/session";
 import { loadStackNode, minutes, printScriptLine, typedConfirmation } from "./backup";
 
 /**
@@ -32,6 +43,13 @@ interface RestoreOptions {
   readonly yesITyped?: string;
   readonly timeout: number;
 }
+
+const TRANSPORT_ERRORS = [
+  NodeUnreachableError,
+  HostKeyMismatchError,
+  RemoteCommandError,
+  CommandTimeoutError,
+];
 
 function failureDetail(err: unknown): string {
   return err instanceof RemoteCommandError ? err.stderr.trim() || err.message : String(err);
@@ -132,21 +150,34 @@ function drillTable(result: DrillResult): string {
   return `${table.toString()}\n`;
 }
 
-async function restoreDrill(options: DrillOptions): Promise<void> {
-  const { target, backup } = await loadStackNode(options.stack, options.node);
-  const session = await sessionFor(target);
-  const found = await findBackup(session, backup.destination, options.backup);
+/**
+ * Runs the drill and prints its result; returns what the node's record says. Never throws for a failed drill
+ * (a backup that does not restore is the answer, not an error): only for a node that cannot be reached.
+ */
+async function runDrill(
+  options: DrillOptions,
+  session: NodeSession,
+  destination: string,
+): Promise<{ backupId: string | null; outcome: DrillOutcome }> {
+  const node = session.target.name;
+  let found: Awaited<ReturnType<typeof findBackup>>;
+  try {
+    found = await findBackup(session, destination, options.backup);
+  } catch (err) {
+    // A node that cannot be reached or read is not a drill result; no backup to drill is (a failed one).
+    if (TRANSPORT_ERRORS.some((kind) => err instanceof kind)) {
+      throw err;
+    }
+    return { backupId: null, outcome: { kind: "failed", reason: (err as Error).message } };
+  }
+  const failed = (reason: string) => ({ backupId: found.id, outcome: { kind: "failed" as const, reason } });
   const dump = artifactOf(found.manifest, "databases");
   if (!dump) {
-    throw new Error(`backup ${found.id} on ${target.name} has no database dump`);
+    return failed(`backup ${found.id} on ${node} has no database dump`);
   }
   const integrity = await checkBackupIntegrity(session, found.dir, found.manifest);
   if (!integrity.manifestMatchesSums) {
-    process.exitCode = 1;
-    process.stdout.write(
-      `restore drill of ${found.id} on ${target.name}: FAIL — manifest.json does not match SHA256SUMS\n`,
-    );
-    return;
+    return failed(`backup ${found.id}: manifest.json does not match SHA256SUMS`);
   }
   // Never the live server: a private datadir and socket under a fresh 0700 directory, no network.
   const workDir = `/var/tmp/ngcp-fleet-drill-${found.id}-${randomBytes(4).toString("hex")}`;
@@ -156,9 +187,7 @@ async function restoreDrill(options: DrillOptions): Promise<void> {
     compression: found.manifest.compression,
     workDir,
   });
-  process.stdout.write(
-    `${target.name}: restore drill of backup ${found.id} into a scratch MariaDB in ${workDir}\n`,
-  );
+  process.stdout.write(`${node}: restore drill of backup ${found.id} into a scratch MariaDB in ${workDir}\n`);
   let stdout: string;
   try {
     stdout = (
@@ -167,28 +196,53 @@ async function restoreDrill(options: DrillOptions): Promise<void> {
         timeoutMs: options.timeout,
         onLine: (line) => {
           if (!line.startsWith("--- ngcp-fleet") && !line.includes("\t")) {
-            printScriptLine(target.name, line);
+            printScriptLine(node, line);
           }
         },
       })
     ).stdout;
   } catch (err) {
-    process.exitCode = 1;
-    process.stdout.write(`restore drill of ${found.id} on ${target.name}: FAIL — ${failureDetail(err)}\n`);
-    return;
+    return failed(`backup ${found.id}: ${failureDetail(err)}`);
   }
-  const result = compareTableStats(found.manifest.tables, parseDrillOutput(stdout));
-  if (options.json) {
-    process.stdout.write(`${JSON.stringify({ node: target.name, backup: found.id, ...result }, null, 2)}\n`);
+  return {
+    backupId: found.id,
+    outcome: { kind: "compared", result: compareTableStats(found.manifest.tables, parseDrillOutput(stdout)) },
+  };
+}
+
+async function restoreDrill(options: DrillOptions): Promise<void> {
+  const { target, backup } = await loadStackNode(options.stack, options.node);
+  const session = await sessionFor(target);
+  const startedAt = new Date();
+  const { backupId, outcome } = await runDrill(options, session, backup.destination);
+  const record = drillRecordOf(target.name, backupId, outcome, startedAt, new Date());
+  const drilled = backupId ?? options.backup;
+  if (outcome.kind === "failed") {
+    process.stdout.write(`restore drill of ${drilled} on ${target.name}: FAIL — ${outcome.reason}\n`);
+  } else if (options.json) {
+    process.stdout.write(
+      `${JSON.stringify({ node: target.name, backup: backupId, ...outcome.result }, null, 2)}\n`,
+    );
   } else {
+    const result = outcome.result;
     process.stdout.write(drillTable(result));
     process.stdout.write(
-      `restore drill of ${found.id} on ${target.name}: ${result.ok ? "PASS" : "FAIL"} — ${result.passed} passed, ` +
+      `restore drill of ${drilled} on ${target.name}: ${result.ok ? "PASS" : "FAIL"} — ${result.passed} passed, ` +
         `${result.failed} failed, ${result.unverified} unverified\n`,
     );
   }
-  if (!result.ok) {
+  if (record.result === "fail") {
     process.exitCode = 1;
+  }
+  // The outcome stays on the node for the audit (backup-drill) and for operators: the last drill's verdict.
+  try {
+    await session.exec(["install", "-d", "-m", "0755", posix.dirname(DRILL_RECORD_PATH)]);
+    await session.writeFileAtomic(DRILL_RECORD_PATH, renderDrillRecord(record), { mode: 0o644 });
+  } catch (err) {
+    process.exitCode = 1;
+    process.stderr.write(
+      `${target.name}: the drill's outcome could not be recorded in ${DRILL_RECORD_PATH}: ${(err as Error).message.split("\n")[0]}\n`,
+    );
   }
 }
 

@@ -9,6 +9,7 @@
  */
 import { X509Certificate } from "node:crypto";
 import { backupDrift, parseStatus } from "../backup/status";
+import { DRILL_RECORD_PATH, parseDrillRecord } from "../recovery/drillRecord";
 import { parseManifest } from "../backup/manifest";
 import { DEFAULT_BACKUP_PATHS } from "../backup/inputs";
 import { parseNetwork } from "../firewall/address";
@@ -80,6 +81,10 @@ export interface AuditIntent {
   readonly edition?: HandbookEdition;
   /** The stack manages the web `administrator` password (`webCredentials.administrator`). @default false */
   readonly managesWebAdministrator?: boolean;
+  /** The admin interface's port for the web login probe (`webCredentials.port`). @default config.yml's, else 1443 */
+  readonly webAdminPort?: number;
+  /** A passing restore drill older than this many days warns (`--drill-max-age-days`). @default 31 */
+  readonly drillMaxAgeDays?: number;
 }
 
 /** Comments of keys baked into vendor VM images (the lab's image key uses the first). */
@@ -93,6 +98,8 @@ const SUPPORT_KEY = /sipwise-support|jump\.sipwise\.com/i;
 const VENDOR_DEFAULT_CERT = /\/myserver\.(crt|pem)$/;
 const VENDOR_DEFAULT_CN = /CN=myserver(\n|$)/;
 const DEFAULT_BACKUP_MAX_AGE_HOURS = 26;
+/** A monthly drill, with a day of slack: a passing drill older than this warns. */
+export const DEFAULT_DRILL_MAX_AGE_DAYS = 31;
 
 interface Verdict {
   readonly status: CheckStatus;
@@ -552,15 +559,21 @@ export const CHECKS: readonly AuditCheck[] = [
     handbook: "15.3",
     severity: "must",
     fix: "set the secret ngcp-fleet:webCredentials.administrator.password and `pulumi up`, or change it in the admin interface",
-    grade(_s, intent) {
-      // A login attempt with the default would count as a failed login on the panel (and can ban the account):
-      // the audit does not try it.
-      return warn(
-        "not verifiable read-only (testing it means a login attempt on the admin interface)" +
-          (intent.managesWebAdministrator
-            ? "; the stack manages it (webCredentials.administrator)"
-            : "; the stack does not manage it"),
-      );
+    grade(s, intent) {
+      // One login attempt with the vendor default: a GET the panel answers, so a read. It is stated in the
+      // evidence because the panel may count a refused attempt (the audit makes exactly one per run).
+      const p = s.webAdministrator;
+      const attempt = `one login attempt as administrator with the default password on 127.0.0.1:${p.port} (through SSH)`;
+      const managed = intent.managesWebAdministrator
+        ? "the stack manages it (webCredentials.administrator)"
+        : "the stack does not manage it";
+      if (p.result === "accepted") {
+        return fail(`${attempt}: ACCEPTED — the default password still works; ${managed}`);
+      }
+      if (p.result === "rejected") {
+        return pass(`${attempt}: rejected; ${managed}`);
+      }
+      return warn(`not verified: ${attempt}: ${p.reason}; ${managed}`);
     },
   },
   {
@@ -740,9 +753,32 @@ export const CHECKS: readonly AuditCheck[] = [
     title: "The last restore drill passed",
     handbook: "15.5.2",
     severity: "should",
-    fix: "run `ngcp-fleet restore-drill --stack S --node N` regularly (e.g. from CI)",
-    grade() {
-      return warn("no restore drill is recorded on the node (restore-drill reports to its caller only)");
+    fix: "run `ngcp-fleet restore-drill --stack S --node N` regularly, e.g. monthly from CI (it records its outcome on the node); after a failure, read the record's evidence, fix the backup and drill again",
+    // Severity: the handbook asks for no drill, so never drilled or drilled long ago is a `should` warning;
+    // a last drill that FAILED means the node's backups are known not to restore, which defeats 15.5.1's
+    // backup itself: `must`.
+    grade(s, intent, now) {
+      const maxDays = intent.drillMaxAgeDays ?? DEFAULT_DRILL_MAX_AGE_DAYS;
+      if (s.backup.drillRecordJson === null) {
+        return warn(`no restore drill recorded on the node (${DRILL_RECORD_PATH} absent)`, "should");
+      }
+      const parsed = parseDrillRecord(s.backup.drillRecordJson);
+      if (!parsed.ok) {
+        return warn(`the drill record is unreadable: ${parsed.error}`, "should");
+      }
+      const r = parsed.record;
+      const days = Math.floor((now.getTime() - Date.parse(r.finishedAt)) / 86_400_000);
+      const what = `last drill of backup ${r.backupId ?? "(none selected)"} finished ${r.finishedAt}`;
+      if (r.result === "fail") {
+        return fail(`${what} FAILED: ${r.evidence}`, "must");
+      }
+      if (days < -1) {
+        return warn(`${what} is in the future (${-days} day(s)): check the clocks`, "should");
+      }
+      if (days > maxDays) {
+        return warn(`${what} (${days} day(s) ago, limit ${maxDays}) passed: ${r.evidence}`, "should");
+      }
+      return pass(`${what} (${Math.max(days, 0)} day(s) ago, limit ${maxDays}) passed: ${r.evidence}`);
     },
   },
   {

@@ -1,7 +1,8 @@
 /**
  * Takes a node's {@link NodeSnapshot} through the one transport. Reads only: two `sh` read scripts, the
- * password verifier (`perl -e`, which prints one word) and one MySQL login attempt that runs a SELECT.
- * Nothing here writes a file, a rule, a row or a package on the node.
+ * password verifier (`perl -e`, which prints one word), one MySQL login attempt that runs a SELECT and one
+ * login attempt on the admin interface as `administrator` with its default password (a GET the panel
+ * answers with 200 or 401). Nothing here writes a file, a rule, a row or a package on the node.
  */
 import { withMysql } from "../transport/mysql";
 import { sessionFor, type NodeSession } from "../transport/session";
@@ -11,7 +12,9 @@ import { parseStatus } from "../backup/status";
 import { KNOWN_DEFAULT_PASSWORDS } from "../systemAccounts/passwordStrength";
 import { parseVerifyOutput, renderVerifyStdin, verifyCommand } from "../systemAccounts/shadow";
 import { VM_IMAGE_ROOT_PASSWORD } from "../systemAccounts/inputs";
+import { VENDOR_DEFAULT_PASSWORDS } from "../webCredentials/planner";
 import {
+  adminInterfacePort,
   certificatePairs,
   certsArgv,
   parseCertsRead,
@@ -21,7 +24,48 @@ import {
   type MysqlRootProbe,
   type NodeSnapshot,
   type PasswordProbe,
+  type WebLoginProbe,
 } from "./snapshot";
+
+/**
+ * One login attempt on the node's admin interface (HTTPS on 127.0.0.1:`port`, reached through the node's
+ * pooled SSH connection): `accepted` or `rejected`; throws when the answer is neither (it names the port and
+ * the status, never the password).
+ */
+export type WebLoginProber = (
+  session: NodeSession,
+  port: number,
+  login: "administrator",
+  password: string,
+) => Promise<"accepted" | "rejected">;
+
+/** How {@link collectSnapshot} reaches what is not a shell command. */
+export interface CollectOptions {
+  /** The admin interface's port (`webCredentials.port`). @default config.yml's, else 1443 */
+  readonly webAdminPort?: number;
+  /** The web login probe. @default none: the web check reports "not probed" */
+  readonly probeWebLogin?: WebLoginProber;
+}
+
+/** The vendor default of the web `administrator` (handbook 15.3: "user administrator with password administrator"). */
+const WEB_ADMIN_DEFAULT = VENDOR_DEFAULT_PASSWORDS.administrator ?? "administrator";
+
+/** Exactly one login attempt as `administrator` with the default password: a read, as the panel sees it. */
+async function probeWebAdministrator(
+  session: NodeSession,
+  port: number,
+  prober: WebLoginProber | undefined,
+): Promise<WebLoginProbe> {
+  if (prober === undefined) {
+    return { result: "unknown", port, reason: "no web login probe available in this build" };
+  }
+  try {
+    return { result: await prober(session, port, "administrator", WEB_ADMIN_DEFAULT), port };
+  } catch (err) {
+    const message = (err as Error).message.split("\n")[0].split(WEB_ADMIN_DEFAULT).join("***");
+    return { result: "unknown", port, reason: message };
+  }
+}
 
 /** Does any of `passwords` open `hash`? Verified on the node, the password on stdin only. */
 async function probePassword(
@@ -89,8 +133,12 @@ function manifestPath(statusJson: string | null): string | undefined {
   return `${last.destination.replace(/\/+$/, "")}/${last.id}/manifest.json`;
 }
 
-/** Reads everything the checks need from one node, in four round trips (two of them in parallel). */
-export async function collectSnapshot(target: NodeTarget, now: Date = new Date()): Promise<NodeSnapshot> {
+/** Reads everything the checks need from one node: round 1 and the MySQL probe, then the rest, in parallel. */
+export async function collectSnapshot(
+  target: NodeTarget,
+  now: Date = new Date(),
+  options: CollectOptions = {},
+): Promise<NodeSnapshot> {
   const session = await sessionFor(target);
   const [first, mysqlRoot] = await Promise.all([
     session.script(renderSnapshotScript()).then((r) => parseFirstRead(r.stdout)),
@@ -99,12 +147,14 @@ export async function collectSnapshot(target: NodeTarget, now: Date = new Date()
   const config = parsedConfig(first.configYml);
   const pairs = config.ok ? certificatePairs(config.doc) : [];
   const cdrexportCandidates = [...new Set([...KNOWN_DEFAULT_PASSWORDS, "cdrexport"])];
-  const [certs, rootPassword, cdrexportPassword] = await Promise.all([
+  const webPort = options.webAdminPort ?? adminInterfacePort(first.configYml);
+  const [certs, rootPassword, cdrexportPassword, webAdministrator] = await Promise.all([
     session
       .exec(certsArgv(manifestPath(first.statusJson), pairs))
       .then((r) => parseCertsRead(r.stdout, pairs)),
     probePassword(session, first.shadowHashes.root, [VM_IMAGE_ROOT_PASSWORD]),
     probePassword(session, first.shadowHashes.cdrexport, cdrexportCandidates),
+    probeWebAdministrator(session, webPort, options.probeWebLogin),
   ]);
   return {
     node: target.name,
@@ -121,6 +171,7 @@ export async function collectSnapshot(target: NodeTarget, now: Date = new Date()
     rootPassword,
     cdrexportPassword,
     mysqlRoot,
+    webAdministrator,
     certificates: certs.certificates,
     backup: {
       cronFiles: first.cronFiles,
@@ -128,6 +179,7 @@ export async function collectSnapshot(target: NodeTarget, now: Date = new Date()
       statusJson: first.statusJson,
       manifestJson: certs.manifestJson,
       scriptPaths: first.scriptPaths,
+      drillRecordJson: first.drillRecordJson,
     },
   };
 }

@@ -13,6 +13,8 @@
  *   3. The password verifier of providers/systemAccounts (`perl -e`, setting/hash/password on stdin): is
  *      root's password still `sipwise`?
  *   4. A MySQL login as root with an empty password, through the SSH tunnel.
+ *   5. One login attempt as the web `administrator` with its default password, on the admin interface's
+ *      port through the SSH tunnel (a request the panel answers; it changes nothing).
  *
  * A snapshot holds no secret: shadow hashes are reduced to their state (hash / locked / disabled / empty)
  * before it is built, and the password answers are single words.
@@ -24,6 +26,7 @@ import { parseShadow, type ShadowState } from "../systemAccounts/shadow";
 import { TLS_SERVICE_SPECS, TLS_SERVICES, type TlsServiceName } from "../tls/services";
 import { BACKUP_MARKER } from "../backup/script";
 import { DEFAULT_BACKUP_PATHS } from "../backup/inputs";
+import { DRILL_RECORD_PATH } from "../recovery/drillRecord";
 import { parseConfig, getKey, hasKey, type ConfigDocument } from "../ngcpConfig/document";
 
 /** Accounts whose password field and authorized_keys the audit reads (handbook 15.1, 15.3). */
@@ -82,6 +85,7 @@ export function renderSnapshotScript(): string {
       "ls -1 /etc/systemd/system/*.timer 2>/dev/null | grep -i backup | grep -v dpkg-db-backup || true",
     ),
     section("backupStatus", `cat ${DEFAULT_BACKUP_PATHS.statusFile} 2>/dev/null || true`),
+    section("drillRecord", `cat ${DRILL_RECORD_PATH} 2>/dev/null || true`),
     section(
       "backupScript",
       `grep -o '/etc/[A-Za-z0-9_./-]*' ${DEFAULT_BACKUP_PATHS.script} 2>/dev/null | sort -u || true`,
@@ -175,6 +179,16 @@ export type MysqlRootProbe =
   | { readonly result: "rejected"; readonly reason: string }
   | { readonly result: "unknown"; readonly reason: string };
 
+/**
+ * One login attempt as the web `administrator` with the vendor default password (handbook 15.3), on the
+ * admin interface's port through the SSH tunnel: `accepted` the default still works; `rejected` it does not;
+ * `unknown` the attempt got no clear answer (the message says why).
+ */
+export type WebLoginProbe =
+  | { readonly result: "accepted"; readonly port: number }
+  | { readonly result: "rejected"; readonly port: number }
+  | { readonly result: "unknown"; readonly port: number; readonly reason: string };
+
 /** Everything the checks grade, for one node. Plain, serializable, secret-free. */
 export interface NodeSnapshot {
   readonly node: string;
@@ -199,6 +213,8 @@ export interface NodeSnapshot {
   /** Whether cdrexport's password (if it has one) is a known default. */
   readonly cdrexportPassword: PasswordProbe;
   readonly mysqlRoot: MysqlRootProbe;
+  /** Whether the web `administrator` still logs in with `administrator`. */
+  readonly webAdministrator: WebLoginProbe;
   readonly certificates: readonly CertificateRead[];
   readonly backup: {
     readonly cronFiles: readonly CronFileRead[];
@@ -210,6 +226,8 @@ export interface NodeSnapshot {
     readonly manifestJson: string | null;
     /** /etc paths the installed ngcp-fleet backup script names (evidence when there is no manifest yet). */
     readonly scriptPaths: readonly string[];
+    /** The last restore drill's record (providers/recovery/drillRecord.ts), or null. */
+    readonly drillRecordJson: string | null;
   };
 }
 
@@ -229,6 +247,7 @@ export interface FirstRead {
   readonly timers: string[];
   readonly statusJson: string | null;
   readonly scriptPaths: string[];
+  readonly drillRecordJson: string | null;
 }
 
 const isAudited = (u: string): u is AuditedAccount => (AUDITED_ACCOUNTS as readonly string[]).includes(u);
@@ -303,6 +322,7 @@ export function parseFirstRead(stdout: string): FirstRead {
       .map((l) => l.trim())
       .filter((l) => l !== ""),
     statusJson: trimmedOrNull("backupStatus"),
+    drillRecordJson: trimmedOrNull("drillRecord"),
     scriptPaths: get("backupScript")
       .split("\n")
       .map((l) => l.trim())
@@ -398,4 +418,18 @@ export function parseCertsRead(
       };
     }),
   };
+}
+
+/** The admin interface's port from config.yml (both editions' keys, handbook 15.2 table 9); 1443 when unset. */
+export function adminInterfacePort(configYml: string | null): number {
+  const config = parsedConfig(configYml);
+  if (config.ok) {
+    for (const key of ["www_admin.http_admin.port", "www_admin.apache.port"]) {
+      const v = configString(config.doc, key);
+      if (v !== undefined && /^\d+$/.test(v) && Number(v) >= 1 && Number(v) <= 65535) {
+        return Number(v);
+      }
+    }
+  }
+  return 1443;
 }

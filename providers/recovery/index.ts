@@ -2,3 +2,4 @@ export * from "./confirm";
 export * from "./drill";
 export * from "./restore";
 export * from "./restoreScript";
+export * from "./drillRecord";

@@ -1,38 +1,17 @@
 import { strict as assert } from "node:assert";
-import { spawnSync } from "node:child_process";
-import { join } from "node:path";
 import { labStatus } from "../../lab";
 import type { CheckResult } from "../../providers/audit/checks";
 import { ensureLab } from "../support/lab";
-import { nodeShell } from "../support/labTargets";
+import { ngcpFleet, nodeState, type CliResult } from "./auditNode";
 
 /**
  * `ngcp-fleet audit --host` against ngcp2, a lab node in the handbook's "fresh install" state (support access
  * on, MySQL root without a password, root's password `sipwise`, the VM image's keys, the default
- * certificate, no backups, no firewall). The CLI runs as a child process, exactly as an operator or CI runs
+ * certificate, the web administrator on `administrator`, no backups, no drill, no firewall). The CLI runs as a child process, exactly as an operator or CI runs
  * it; the node is checked with the real OpenSSH client, independently of the code under test.
  */
 
 const NODE = "ngcp2";
-const BIN = join(__dirname, "..", "..", "..", "bin", "ngcp-fleet");
-
-/**
- * What the audit could change on a node: the managed files (sha256), files under /etc, /root and /home
- * modified since `since`, both rulesets and MySQL's accounts. MySQL reads use the node's socket as OS root.
- */
-function nodeState(sinceEpoch: number): string {
-  return nodeShell(
-    NODE,
-    [
-      "cd / && sha256sum etc/shadow etc/passwd etc/ngcp-config/*.yml etc/ngcp-config/ssl/* etc/mysql/sipwise.cnf root/.ssh/authorized_keys home/sipwise/.ssh/authorized_keys 2>&1",
-      "echo '-- iptables'; iptables-save | grep -v '^#' | sha256sum; ip6tables-save | grep -v '^#' | sha256sum",
-      "echo '-- mysql.user'; mysql -N -e 'SELECT User, Host, plugin, authentication_string FROM mysql.user ORDER BY User, Host' | sha256sum",
-      "echo '-- ngcpcfg'; git -C /etc/ngcp-config rev-parse HEAD; git --no-optional-locks -C /etc/ngcp-config status --porcelain",
-      "echo '-- dpkg'; dpkg-query -W -f='${Package} ${Status}\\n' ngcp-support-access ngcp-support-noaccess 2>&1",
-      `echo '-- modified since'; find /etc /root /home -newermt @${sinceEpoch} -not -path '/etc/ngcp-config/.git/*' 2>/dev/null | sort`,
-    ].join("\n"),
-  );
-}
 
 function hostKeyOf(name: string): string {
   const node = labStatus().nodes.find((n) => n.name === name);
@@ -40,13 +19,11 @@ function hostKeyOf(name: string): string {
   return node.hostKey;
 }
 
-function runAudit(extra: readonly string[]): { status: number | null; stdout: string; stderr: string } {
+function runAudit(extra: readonly string[]): CliResult {
   const status = labStatus();
   const node = status.nodes.find((n) => n.name === NODE)!;
-  const r = spawnSync(
-    process.execPath,
+  return ngcpFleet(
     [
-      BIN,
       "audit",
       "--host",
       node.address,
@@ -58,9 +35,9 @@ function runAudit(extra: readonly string[]): { status: number | null; stdout: st
       NODE,
       ...extra,
     ],
-    { encoding: "utf8", timeout: 120_000 },
+    {},
+    120_000,
   );
-  return { status: r.status, stdout: r.stdout, stderr: r.stderr };
 }
 
 describe("audit (lab, ngcp2 in the fresh-install state)", function () {
@@ -73,7 +50,7 @@ describe("audit (lab, ngcp2 in the fresh-install state)", function () {
   before(async () => {
     await ensureLab(2);
     const since = Math.floor(Date.now() / 1000);
-    stateBefore = nodeState(since);
+    stateBefore = nodeState(NODE, since);
     const r = runAudit(["--json"]);
     exit = r.status;
     assert.equal(r.stderr.replace(/npm warn.*\n/g, ""), "", "the audit prints nothing on stderr");
@@ -83,7 +60,7 @@ describe("audit (lab, ngcp2 in the fresh-install state)", function () {
     assert.equal(report.nodes.length, 1);
     assert.equal(report.nodes[0].error, undefined);
     checks = report.nodes[0].checks;
-    stateAfter = nodeState(since);
+    stateAfter = nodeState(NODE, since);
   });
 
   const check = (id: string) => {
@@ -122,7 +99,11 @@ describe("audit (lab, ngcp2 in the fresh-install state)", function () {
       /\/root\/\.ssh\/authorized_keys: ssh-ed25519 sipwise-vm-image SHA256:.*\/home\/sipwise\/\.ssh\/authorized_keys: ssh-ed25519 sipwise-vm-image/,
     ],
     ["cdrexport-login", "pass", /login disabled \(password locked, no key\)/],
-    ["web-administrator-password", "warn", /not verifiable/],
+    [
+      "web-administrator-password",
+      "fail",
+      /^one login attempt as administrator with the default password on 127\.0\.0\.1:1443 \(through SSH\): ACCEPTED/,
+    ],
     [
       "certificate-default",
       "warn",
@@ -132,6 +113,7 @@ describe("audit (lab, ngcp2 in the fresh-install state)", function () {
     ["sip-tls", "warn", /off \(kamailio\.lb\.tls\.enable: no/],
     ["backup-configured", "fail", /no backup schedule found/],
     ["backup-recent", "fail", /no backup has run/],
+    ["backup-drill", "warn", /^no restore drill recorded on the node/],
     ["backup-coverage", "fail", /no backup set to inspect/],
     ["noatime", "warn", /without noatime/],
   ];

@@ -10,6 +10,7 @@ import {
   type CheckResult,
 } from "../../providers/audit/checks";
 import type { NodeSnapshot } from "../../providers/audit/snapshot";
+import { renderDrillRecord, type DrillRecord } from "../../providers/recovery/drillRecord";
 import { parseSupportState } from "../../providers/supportAccess/supportAccess";
 import { testPki } from "../support/certs";
 
@@ -70,6 +71,7 @@ function converged(): NodeSnapshot {
     rootPassword: { result: "changed" },
     cdrexportPassword: { result: "noHash" },
     mysqlRoot: { result: "rejected", reason: "MySQL refused root with an empty password (access denied)" },
+    webAdministrator: { result: "rejected", port: 1443 },
     certificates: [
       {
         certPath: "/etc/ngcp-config/ssl/ngcp-fleet-web.crt",
@@ -92,8 +94,25 @@ function converged(): NodeSnapshot {
       statusJson: fixture("backup", "status-ok.json"),
       manifestJson: fixture("backup", "manifest.json"),
       scriptPaths: ["/etc/mysql/sipwise.cnf", "/etc/ngcp-config"],
+      drillRecordJson: drillRecord({}),
     },
   };
+}
+
+/** A drill record as `restore-drill` writes it: the good backup fixture drilled 2 days before {@link NOW}. */
+function drillRecord(change: Partial<DrillRecord>): string {
+  const record: DrillRecord = {
+    version: 1,
+    node: "ngcp2",
+    backupId: "20261123T033000Z",
+    result: "pass",
+    startedAt: "2026-11-21T04:00:00.000Z",
+    finishedAt: "2026-11-21T04:00:12.000Z",
+    tables: { passed: 42, failed: 0, unverified: 1 },
+    evidence: "42 table(s) passed, 0 failed, 1 unverified",
+    ...change,
+  };
+  return renderDrillRecord(record);
 }
 
 const GOOD_INTENT: AuditIntent = {
@@ -118,18 +137,14 @@ describe("audit checks", () => {
     assert.deepEqual(fresh().rootPassword, { result: "default" });
   });
 
-  it("a converged node passes every check except the two the audit cannot verify read-only", () => {
-    // GIVEN a node converged by every resource  WHEN graded  THEN nothing fails, and only the web
-    // administrator (not verifiable) and the restore drill (not recorded on the node) warn
+  it("a converged node passes every check", () => {
+    // GIVEN a node converged by every resource, its default web password refused and a recent passing drill
+    // WHEN graded  THEN every check passes
     const results = runChecks(converged(), GOOD_INTENT, NOW);
     const notPassing = results
       .filter((r) => r.status !== "pass")
       .map((r) => `${r.id}: ${r.status} ${r.evidence}`);
-    assert.deepEqual(
-      notPassing.map((line) => line.split(":")[0]),
-      ["web-administrator-password", "backup-drill"],
-      notPassing.join("\n"),
-    );
+    assert.deepEqual(notPassing, []);
     assert.equal(mustFailed(results), false);
   });
 
@@ -189,7 +204,13 @@ describe("audit checks", () => {
         /vendor image key\(s\) still authorized: \/root\/\.ssh\/authorized_keys: ssh-ed25519 sipwise-vm-image SHA256:/,
     },
     { id: "cdrexport-login", status: "pass", evidence: /login disabled \(password locked, no key\)/ },
-    { id: "web-administrator-password", status: "warn", evidence: /not verifiable/ },
+    {
+      id: "web-administrator-password",
+      status: "fail",
+      severity: "must",
+      evidence:
+        /^one login attempt as administrator with the default password on 127\.0\.0\.1:1443 \(through SSH\): ACCEPTED .*the stack does not manage it$/,
+    },
     {
       id: "certificate-default",
       status: "warn",
@@ -222,7 +243,13 @@ describe("audit checks", () => {
     },
     { id: "backup-configured", status: "fail", evidence: /no backup schedule found/ },
     { id: "backup-recent", status: "fail", evidence: /no backup has run \(no status file/ },
-    { id: "backup-drill", status: "warn", evidence: /no restore drill is recorded/ },
+    {
+      id: "backup-drill",
+      status: "warn",
+      severity: "should",
+      evidence:
+        /^no restore drill recorded on the node \(\/var\/lib\/ngcp-fleet\/restore-drill\.json absent\)$/,
+    },
     { id: "backup-coverage", status: "fail", evidence: /no backup set to inspect/ },
     { id: "noatime", status: "warn", evidence: /without noatime/ },
     // ngcp2 runs the `low` profile (shm_mem 64 on a 24 GB host): far from the installer's RAM/16, a warning only
@@ -512,7 +539,122 @@ describe("audit checks", () => {
       evidence: /kamailio\.lb\.shm_mem 64 MB is far from RAM\/16/,
       change: (s) => ({ ...s, configYml: s.configYml!.replace(/(lb:[\s\S]*?shm_mem:) \d+/, "$1 64") }),
     },
+    {
+      name: "the web administrator back on its default password",
+      id: "web-administrator-password",
+      status: "fail",
+      evidence: /127\.0\.0\.1:1443 \(through SSH\): ACCEPTED — the default password still works/,
+      change: (s) => ({ ...s, webAdministrator: { result: "accepted", port: 1443 } }),
+    },
+    {
+      name: "the admin interface answering neither 200 nor 401",
+      id: "web-administrator-password",
+      status: "warn",
+      evidence:
+        /^not verified: one login attempt .* on 127\.0\.0\.1:8443 .*: GET \/api\/admins\/ answered 500/,
+      change: (s) => ({
+        ...s,
+        webAdministrator: { result: "unknown", port: 8443, reason: "GET /api/admins/ answered 500" },
+      }),
+    },
+    {
+      name: "the last drill failed",
+      id: "backup-drill",
+      status: "fail",
+      evidence:
+        /^last drill of backup 20261123T033000Z finished 2026-11-21T04:00:12\.000Z FAILED: 41 table\(s\) passed, 1 failed/,
+      change: (s) => ({
+        ...s,
+        backup: {
+          ...s.backup,
+          drillRecordJson: drillRecord({
+            result: "fail",
+            tables: { passed: 41, failed: 1, unverified: 1 },
+            evidence: "41 table(s) passed, 1 failed, 1 unverified (billing.cdr: rows 9 ≠ 10)",
+          }),
+        },
+      }),
+    },
+    {
+      name: "the last drill found no backup",
+      id: "backup-drill",
+      status: "fail",
+      evidence: /^last drill of backup \(none selected\) finished .* FAILED: node ngcp2: no backup in /,
+      change: (s) => ({
+        ...s,
+        backup: {
+          ...s.backup,
+          drillRecordJson: drillRecord({
+            backupId: null,
+            result: "fail",
+            tables: { passed: 0, failed: 0, unverified: 0 },
+            evidence: "node ngcp2: no backup in /var/backups/ngcp-fleet",
+          }),
+        },
+      }),
+    },
+    {
+      name: "the last passing drill 40 days old",
+      id: "backup-drill",
+      status: "warn",
+      evidence: /\(40 day\(s\) ago, limit 31\) passed: 42 table/,
+      change: (s) => ({
+        ...s,
+        backup: { ...s.backup, drillRecordJson: drillRecord({ finishedAt: "2026-10-14T09:00:00.000Z" }) },
+      }),
+    },
+    {
+      name: "the last passing drill 10 days old with a weekly limit",
+      id: "backup-drill",
+      status: "warn",
+      evidence: /\(10 day\(s\) ago, limit 7\)/,
+      change: (s) => ({
+        ...s,
+        backup: { ...s.backup, drillRecordJson: drillRecord({ finishedAt: "2026-11-13T09:00:00.000Z" }) },
+      }),
+      intent: { ...GOOD_INTENT, drillMaxAgeDays: 7 },
+    },
+    {
+      name: "a drill record that is not JSON",
+      id: "backup-drill",
+      status: "warn",
+      evidence: /^the drill record is unreadable: \/var\/lib\/ngcp-fleet\/restore-drill\.json is not JSON/,
+      change: (s) => ({ ...s, backup: { ...s.backup, drillRecordJson: "{half" } }),
+    },
+    {
+      name: "a drill record from the future",
+      id: "backup-drill",
+      status: "warn",
+      evidence: /is in the future \(\d+ day\(s\)\): check the clocks/,
+      change: (s) => ({
+        ...s,
+        backup: { ...s.backup, drillRecordJson: drillRecord({ finishedAt: "2026-12-24T09:00:00.000Z" }) },
+      }),
+    },
   ];
+  it("a failed drill is a must failure; a missing or old drill only a should warning", () => {
+    const grade = (drillRecordJson: string | null) => {
+      const s = converged();
+      return byId(
+        runChecks({ ...s, backup: { ...s.backup, drillRecordJson } }, GOOD_INTENT, NOW),
+        "backup-drill",
+      );
+    };
+    assert.deepEqual(
+      [
+        grade(drillRecord({ result: "fail", tables: { passed: 0, failed: 1, unverified: 0 } })),
+        grade(null),
+        grade(drillRecord({ finishedAt: "2026-09-01T00:00:00.000Z" })),
+        grade(drillRecord({})),
+      ].map((r) => `${r.status}/${r.severity}`),
+      ["fail/must", "warn/should", "warn/should", "pass/should"],
+    );
+    assert.equal(
+      mustFailed([grade(drillRecord({ result: "fail", tables: { passed: 0, failed: 1, unverified: 0 } }))]),
+      true,
+    );
+  });
+
   for (const c of DRIFT_CASES) {
     it(`converged node, ${c.name}: ${c.id} is ${c.status}`, () => {
       // "three days old" is the only case graded at another time
