@@ -136,8 +136,9 @@ export type NodeSpec = z.infer<typeof NodeSpecSchema>;
 export type FeatureObject = z.infer<typeof featureObject>;
 
 /**
- * A node's effective settings for a feature: the cluster-wide object with the node's keys on top
- * (nested objects such as `sizing` merged one level deep). `undefined` when neither sets the feature.
+ * A node's effective settings for a feature: the cluster-wide object with the node's keys on top, objects
+ * merged at every depth (`nodes[].tls.services.csc.hostname` keeps the cluster's certificate of `csc`);
+ * arrays and scalars are replaced. `undefined` when neither sets the feature.
  */
 export function mergeFeature(
   cluster: FeatureObject | undefined,
@@ -146,10 +147,14 @@ export function mergeFeature(
   if (cluster === undefined && node === undefined) {
     return undefined;
   }
-  const merged: FeatureObject = { ...(cluster ?? {}) };
-  for (const [key, value] of Object.entries(node ?? {})) {
-    const base = merged[key];
-    merged[key] = isPlainObject(base) && isPlainObject(value) ? { ...base, ...value } : value;
+  return deepMerge(cluster ?? {}, node ?? {});
+}
+
+function deepMerge(base: Record<string, unknown>, top: Record<string, unknown>): Record<string, unknown> {
+  const merged: Record<string, unknown> = { ...base };
+  for (const [key, value] of Object.entries(top)) {
+    const under = merged[key];
+    merged[key] = isPlainObject(under) && isPlainObject(value) ? deepMerge(under, value) : value;
   }
   return merged;
 }

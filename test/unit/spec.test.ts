@@ -1,5 +1,6 @@
 import { strict as assert } from "node:assert";
 import { parseClusterSpec, SpecError } from "../../spec/parse";
+import { mergeFeature } from "../../spec/schema";
 
 const hostKey = "ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIOMqqnkVzrm0SdG6UOoqKLsabgH5C9okWi0dh2l9GKJl";
 
@@ -80,5 +81,44 @@ describe("spec: cluster spec from stack config", () => {
   it("accepts unpinned host keys only when the stack opts in", () => {
     const spec = parseClusterSpec({ nodes: [{ name: "a", host: "h" }], ssh: { trustUnknownHostKeys: true } });
     assert.equal(spec.ssh.trustUnknownHostKeys, true);
+  });
+});
+
+describe("spec: per-node feature overrides (mergeFeature)", () => {
+  it("is undefined when neither the cluster nor the node sets the feature", () => {
+    assert.equal(mergeFeature(undefined, undefined), undefined);
+  });
+
+  it("keeps the cluster's certificate of a service whose hostname a node overrides (objects merge at every depth)", () => {
+    const cluster = {
+      mode: "perService",
+      services: {
+        csc: { certificateFile: "csc.pem", privateKeyFile: "csc.key", hostname: "csc.example.net" },
+        admin: { certificateFile: "admin.pem", privateKeyFile: "admin.key" },
+      },
+    };
+    const node = { services: { csc: { hostname: "csc-b.example.net" } } };
+    assert.deepEqual(mergeFeature(cluster, node), {
+      mode: "perService",
+      services: {
+        csc: { certificateFile: "csc.pem", privateKeyFile: "csc.key", hostname: "csc-b.example.net" },
+        admin: { certificateFile: "admin.pem", privateKeyFile: "admin.key" },
+      },
+    });
+  });
+
+  it("replaces lists and scalars instead of merging them", () => {
+    const merged = mergeFeature(
+      { adminSources: ["198.18.0.1/32", "198.18.0.2/32"], rtpengine: { kind: "userChain" }, enabled: true },
+      { adminSources: ["198.18.0.9/32"], rtpengine: "none", enabled: false },
+    );
+    assert.deepEqual(merged, { adminSources: ["198.18.0.9/32"], rtpengine: "none", enabled: false });
+  });
+
+  it("never changes the cluster-wide object it merges from", () => {
+    const cluster = { sizing: { ramMb: 4096, load: { natedSubscribers: 100 } } };
+    const frozen = JSON.stringify(cluster);
+    mergeFeature(cluster, { sizing: { load: { natedSubscribers: 5000 } } });
+    assert.equal(JSON.stringify(cluster), frozen);
   });
 });
