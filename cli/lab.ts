@@ -1,5 +1,6 @@
 import { spawn } from "node:child_process";
 import { Command, InvalidArgumentError, Option } from "commander";
+import { ensureLabStackSecrets, engineInstalled } from "../engine/labSecrets";
 import { labDown, labStatus, labUp, type LabStatus } from "../lab";
 
 /**
@@ -104,10 +105,16 @@ export function registerLabCommands(program: Command): void {
         .choices(["001", "000"])
         .default("001"),
     )
-    .action(async (opts: { nodes: number; edition: "001" | "000" }) => {
+    .option(
+      "--stack-nodes <k>",
+      "nodes stacks/Pulumi.lab.yaml lists, ngcp1..ngcpK (default: --nodes)",
+      positiveInt,
+    )
+    .action(async (opts: { nodes: number; edition: "001" | "000"; stackNodes?: number }) => {
       const r = await labUp({
         nodes: opts.nodes,
         edition: opts.edition,
+        stackNodes: Math.min(opts.stackNodes ?? opts.nodes, opts.nodes),
         log: (l) => process.stderr.write(`${l}\n`),
       });
       const what =
@@ -122,6 +129,17 @@ export function registerLabCommands(program: Command): void {
       process.stderr.write(
         `lab up: ${what} in ${r.seconds.toFixed(1)} s; stack file stacks/Pulumi.lab.yaml\n`,
       );
+      if (engineInstalled()) {
+        const set = await ensureLabStackSecrets();
+        if (set.length > 0) {
+          process.stderr.write(`lab up: new random secrets in the lab stack: ${set.join(", ")}\n`);
+        }
+      } else {
+        process.stderr.write(
+          "lab up: the engine is not installed yet: the lab stack's passwords are set by the next `lab up` " +
+            "after `bash scripts/bootstrap.sh` (scripts/quickstart.sh does both)\n",
+        );
+      }
       process.stdout.write(statusText(r.status));
     });
 

@@ -21,10 +21,16 @@ export function nodeOfResource(resourceName: string, nodes: readonly string[]): 
     .find((node) => resourceName === node || resourceName.startsWith(`${node}-`));
 }
 
-/** Adds one engine event to the per-node counts (only real operations, not `same`). */
+/**
+ * Operations that change nothing on a node: `same`, and the reads of `--refresh` (`refresh`, `read`), which the
+ * engine reports for every resource on every run. Counting them would make a converged fleet look changed.
+ */
+const NO_CHANGE_OPS: ReadonlySet<string> = new Set(["same", "read", "refresh"]);
+
+/** Adds one engine event to the per-node counts (only real operations: creates, updates, replaces, deletes). */
 export function countEvent(counts: NodeChanges, event: EngineEvent, nodes: readonly string[]): void {
   const metadata = event.resourcePreEvent?.metadata;
-  if (!metadata || metadata.op === "same" || metadata.op === "read") {
+  if (!metadata || NO_CHANGE_OPS.has(metadata.op)) {
     return;
   }
   const name = metadata.urn.split("::").pop() ?? "";

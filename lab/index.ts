@@ -24,7 +24,13 @@ import { readState, writeState, type LabState, type NodeState } from "./state";
 import { checkCapacity, parseMemAvailableMb, parseMemTotalMb } from "./core/capacity";
 import type { Edition } from "./core/editions";
 import { isEdition } from "./core/editions";
-import { publicKeyWithoutComment, renderKnownHosts, renderLabStack } from "./core/render/stack";
+import {
+  labStackNodeCount,
+  publicKeyWithoutComment,
+  renderKnownHosts,
+  renderLabStack,
+} from "./core/render/stack";
+import { ensureLabTls } from "./labTls";
 import {
   BRIDGE_NAME,
   DEPLOYER,
@@ -77,6 +83,12 @@ export interface LabUpOptions {
   readonly edition?: Edition;
   /** Progress lines (the CLI prints them). */
   readonly log?: (line: string) => void;
+  /**
+   * How many nodes stacks/Pulumi.lab.yaml lists (ngcp1..ngcpK, at most the lab's). `ngcp-fleet lab up`
+   * passes its `--nodes`; callers that only need a lab (tests) leave it out, so the stack keeps its nodes.
+   * @default the count the stack file lists already, else every node of the lab
+   */
+  readonly stackNodes?: number;
 }
 
 export interface LabNodeStatus {
@@ -232,7 +244,7 @@ export async function labUp(opts: LabUpOptions): Promise<LabUpResult> {
     const toStop = (previous?.nodes ?? []).filter((n) => !keep.has(n.name));
     const toStart = wanted.filter((s) => !keep.has(s.name));
     if (toStart.length === 0 && toStop.length === 0 && previous) {
-      writeStackFiles(p, previous);
+      writeStackFiles(p, previous, opts.stackNodes);
       return { status: statusFrom(p, previous), started: [], stopped: [], seconds: (Date.now() - t0) / 1000 };
     }
 
@@ -312,7 +324,7 @@ export async function labUp(opts: LabUpOptions): Promise<LabUpResult> {
     if (image) {
       fs.rmSync(image, { recursive: true, force: true });
     }
-    writeStackFiles(p, state);
+    writeStackFiles(p, state, opts.stackNodes);
     return {
       status: statusFrom(p, state),
       started: toStart.map((s) => s.name),
@@ -322,31 +334,40 @@ export async function labUp(opts: LabUpOptions): Promise<LabUpResult> {
   });
 }
 
-function writeStackFiles(p: LabPaths, state: LabState): void {
+function writeStackFiles(p: LabPaths, state: LabState, stackNodes: number | undefined): void {
   const nodes = state.nodes.map((n) => ({ name: n.name, host: n.ipv4, hostKey: n.hostKey }));
   fs.writeFileSync(p.knownHosts, renderKnownHosts(nodes), { mode: 0o644 });
-  writeLabStack();
+  writeLabStack({ nodes: stackNodes });
+}
+
+export interface WriteLabStackOptions {
+  /** How many nodes the stack lists (ngcp1..ngcpK). @default the count the file lists already, else all */
+  readonly nodes?: number;
 }
 
 /**
- * Writes stacks/Pulumi.lab.yaml for the running lab: environment, SSH user and key, nodes with pinned host
- * keys, the deployer as admin source. Other keys of an existing file (its `encryptionsalt:`, values set with
- * `pulumi config set`) are kept. Returns the file's path.
+ * Writes stacks/Pulumi.lab.yaml for the running lab (renderLabStack): environment, SSH user and key, nodes
+ * with pinned host keys, the deployer as admin source, and every feature of the project turned on (the lab
+ * certificate of `.lab/tls/` for `tls`). Other keys of an existing file (its `encryptionsalt:`, values set
+ * with `pulumi config set`) and the secret passwords already in it are kept; the missing passwords are set
+ * by `ensureLabStackSecrets` (engine/labSecrets.ts). Returns the file's path.
  */
-export function writeLabStack(): string {
+export function writeLabStack(opts: WriteLabStackOptions = {}): string {
   const p = labPaths();
   const state = readState(p.stateFile);
   if (!state || state.nodes.length === 0) {
     throw new Error("the lab is not up: run `ngcp-fleet lab up --nodes N` first");
   }
   const existing = fs.existsSync(p.stackFile) ? fs.readFileSync(p.stackFile, "utf8") : undefined;
+  const count = Math.min(opts.nodes ?? labStackNodeCount(existing) ?? state.nodes.length, state.nodes.length);
   const text = renderLabStack(existing, {
     privateKeyPath: p.deployerKey,
-    nodes: state.nodes.map((n) => ({
-      name: n.name,
-      host: n.ipv4,
-      hostKey: publicKeyWithoutComment(n.hostKey),
-    })),
+    deployerPublicKey: publicKeyWithoutComment(fs.readFileSync(`${p.deployerKey}.pub`, "utf8")),
+    tls: ensureLabTls(p),
+    nodes: [...state.nodes]
+      .sort((a, b) => a.index - b.index)
+      .slice(0, Math.max(1, count))
+      .map((n) => ({ name: n.name, host: n.ipv4, hostKey: publicKeyWithoutComment(n.hostKey) })),
   });
   if (text !== existing) {
     fs.mkdirSync(path.dirname(p.stackFile), { recursive: true });

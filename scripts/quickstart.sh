@@ -13,7 +13,13 @@ while [ $# -gt 0 ]; do
   esac
 done
 bash scripts/bootstrap.sh
-node bin/ngcp-fleet lab up --nodes "$nodes"
+[ -f dist/cli/main.js ] || npm run build
+# A lab already running with more nodes (tests, other work) keeps them: the lab stack lists ngcp1..N only.
+running=$(node bin/ngcp-fleet lab status --json | node -e \
+  'let s="";process.stdin.on("data",(d)=>(s+=d)).on("end",()=>console.log(JSON.parse(s).nodes.length))')
+lab_nodes=$(( running > nodes ? running : nodes ))
+# Writes stacks/Pulumi.lab.yaml with every feature on, and sets its passwords (random, stack secrets) once.
+node bin/ngcp-fleet lab up --nodes "$lab_nodes" --stack-nodes "$nodes"
 eval "$(node bin/ngcp-fleet env --stack lab)"
 pulumi stack select lab 2>/dev/null || pulumi stack init lab --secrets-provider passphrase
 pulumi up --stack lab --yes

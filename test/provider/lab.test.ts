@@ -13,7 +13,6 @@ import { statusJson } from "../../cli/lab";
 import { labPaths, labStatus, labUp, parseCommandLog, type LabStatus } from "../../lab";
 import { checkCapacity, MB_PER_NODE } from "../../lab/core/capacity";
 import { EDITION_KEYS, getPath } from "../../lab/core/editions";
-import { renderLabStack } from "../../lab/core/render/stack";
 import { renderConfigYml } from "../../lab/core/seed/configYml";
 import { planServices } from "../../lab/core/services";
 import { buildOptions, parseSipRequest, respond } from "../../lab/core/sip";
@@ -25,34 +24,7 @@ import { ensureLab } from "../support/lab";
 // ---------------------------------------------------------------------------------------------------------
 
 describe("lab rendering and planning (pure)", () => {
-  it("GIVEN no stack file WHEN rendering Pulumi.lab.yaml THEN it has the documented shape", () => {
-    const text = renderLabStack(undefined, {
-      privateKeyPath: "/abs/.lab/deployer_ed25519",
-      nodes: [{ name: "ngcp1", host: "198.18.0.11", hostKey: "ssh-ed25519 AAAAkey1" }],
-    });
-    assert.deepEqual(parse(text), {
-      config: {
-        "ngcp-fleet:environment": "lab",
-        "ngcp-fleet:ssh": { user: "root", privateKeyPath: "/abs/.lab/deployer_ed25519" },
-        "ngcp-fleet:nodes": [{ name: "ngcp1", host: "198.18.0.11", hostKey: "ssh-ed25519 AAAAkey1" }],
-        "ngcp-fleet:adminSources": ["198.18.0.1/32", "2001:2::1/128"],
-      },
-    });
-  });
-
-  it("GIVEN a stack file with a salt and other keys WHEN rewriting it THEN only the lab's keys change", () => {
-    const existing =
-      "encryptionsalt: v1:salt:abc\nconfig:\n  # kept\n  ngcp-fleet:backup: {schedule: '0 3 * * *'}\n  ngcp-fleet:nodes: []\n";
-    const text = renderLabStack(existing, {
-      privateKeyPath: "/k",
-      nodes: [{ name: "ngcp1", host: "198.18.0.11", hostKey: "ssh-ed25519 X" }],
-    });
-    assert.match(text, /^encryptionsalt: v1:salt:abc$/m);
-    assert.match(text, /# kept/);
-    const doc = parse(text) as { config: Record<string, unknown> };
-    assert.deepEqual(doc.config["ngcp-fleet:backup"], { schedule: "0 3 * * *" });
-    assert.equal((doc.config["ngcp-fleet:nodes"] as unknown[]).length, 1);
-  });
+  // renderLabStack (stacks/Pulumi.lab.yaml) is covered by test/unit/labStack.test.ts.
 
   it("GIVEN more nodes than memory or addresses hold WHEN checking capacity THEN it refuses and says why", () => {
     const mem = checkCapacity({ requested: 10, running: 0, memAvailableMb: 4 * MB_PER_NODE + 10 });
