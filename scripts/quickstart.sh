@@ -22,7 +22,8 @@ lab_nodes=$(( running > nodes ? running : nodes ))
 node bin/ngcp-fleet lab up --nodes "$lab_nodes" --stack-nodes "$nodes"
 eval "$(node bin/ngcp-fleet env --stack lab)"
 pulumi stack select lab 2>/dev/null || pulumi stack init lab --secrets-provider passphrase
-pulumi up --stack lab --yes
+# --refresh: the state may describe an earlier lab (`lab down` keeps it); read the nodes as they are now.
+pulumi up --stack lab --yes --refresh
 echo
 echo "The lab is converged. Try:  eval \"\$(npx ngcp-fleet env)\" && pulumi preview --stack lab"
 echo "Take it down with:         npx ngcp-fleet lab down"
