@@ -5,11 +5,11 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import type { Stack } from "@pulumi/pulumi/automation";
 import { openStack } from "../../engine/automation";
-import { projectRoot } from "../../engine/paths";
 import { labStatus } from "../../lab";
 import type { CheckResult } from "../../providers/audit/checks";
 import { DRILL_RECORD_PATH, parseDrillRecord } from "../../providers/recovery/drillRecord";
 import { testPki } from "../support/certs";
+import { disposeStack } from "../support/stacks";
 import { ensureLab } from "../support/lab";
 import { labStackConfig, nodeShell } from "../support/labTargets";
 import { ngcpFleet, nodeState } from "./auditNode";
@@ -149,24 +149,9 @@ describe("e2e: a fully converged node passes every audit check (ngcp11)", functi
 
   after(async function () {
     this.timeout(300_000);
-    if (stack) {
-      // destroy changes nothing on the node for most features (credentials stay as set): ngcp11 is this
-      // file's own, and the next run converges it again.
-      await stack.destroy({}).catch(() => undefined);
-      await stack.workspace.removeStack(stackName).catch(() => undefined);
-    }
-    rmSync(join(projectRoot(), "stacks", `Pulumi.${stackName}.yaml`), { force: true });
+    await disposeStack(stack, stackName);
     if (keyDir) {
       rmSync(keyDir, { recursive: true, force: true });
-    }
-    const backend = join(projectRoot(), ".pulumi", "state", ".pulumi");
-    for (const leftover of [
-      join(backend, "stacks", "ngcp-fleet", `${stackName}.json.bak`),
-      join(backend, "stacks", "ngcp-fleet", `${stackName}.json.bak.attrs`),
-      join(backend, "history", "ngcp-fleet", stackName),
-      join(backend, "backups", "ngcp-fleet", stackName),
-    ]) {
-      rmSync(leftover, { recursive: true, force: true });
     }
   });
 

@@ -1,12 +1,12 @@
 import { strict as assert } from "node:assert";
 import { spawnSync } from "node:child_process";
-import { rmSync } from "node:fs";
 import { join } from "node:path";
 import type { Stack } from "@pulumi/pulumi/automation";
 import { openStack } from "../../engine/automation";
 import { projectRoot } from "../../engine/paths";
 import { labStatus } from "../../lab";
 import { parseManifest, type BackupManifest } from "../../providers/backup/manifest";
+import { disposeStack } from "../support/stacks";
 import { ensureLab } from "../support/lab";
 import { nodeShell } from "../support/labTargets";
 
@@ -167,11 +167,7 @@ describe("e2e: backup schedule, restore, restore drill and reset-db on a lab nod
 
   after(async function () {
     this.timeout(300_000);
-    if (stack) {
-      await stack.destroy({}).catch(() => undefined);
-      await stack.workspace.removeStack(stackName).catch(() => undefined);
-    }
-    rmSync(join(projectRoot(), "stacks", `Pulumi.${stackName}.yaml`), { force: true });
+    await disposeStack(stack, stackName);
     cleanNode();
   });
 

@@ -1,12 +1,11 @@
 import { strict as assert } from "node:assert";
-import { rmSync } from "node:fs";
 import { join } from "node:path";
-import { execFileSync } from "node:child_process";
-import type { LocalWorkspace, Stack } from "@pulumi/pulumi/automation";
+import type { Stack } from "@pulumi/pulumi/automation";
 import { openStack } from "../../engine/automation";
-import { projectRoot } from "../../engine/paths";
 import { withMysql } from "../../providers/transport/mysql";
 import { closeAll } from "../../providers/transport/session";
+import { exportedState, unmarkedOccurrences } from "../support/state";
+import { disposeStack } from "../support/stacks";
 import { ensureLab } from "../support/lab";
 import { labStatus } from "../../lab";
 import { labStackConfig, labTarget, nodeShell } from "../support/labTargets";
@@ -44,37 +43,6 @@ const WEAK = "Zq7Kpv-w";
 /** An ed25519 line whose blob has the right type prefix but no 32-byte key. */
 const TRUNCATED_KEY = "ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAnot+a+key";
 const OTHER_KEY = newKeyPair("not-the-deployer");
-
-/** The engine's secret envelope key (`{"4dabf…": "1b47…", "ciphertext" | "plaintext": …}`). */
-const SECRET_SIG = "4dabf18193072939515e22adb298388d";
-
-/** `pulumi stack export` as an operator runs it (without --show-secrets), with the stack's engine and env. */
-function exportedState(stack: Stack): string {
-  const workspace = stack.workspace as LocalWorkspace;
-  return execFileSync(workspace.pulumiCommand.command, ["stack", "export", "--stack", stack.name], {
-    cwd: workspace.workDir,
-    env: { ...process.env, ...workspace.envVars },
-    encoding: "utf8",
-    maxBuffer: 64 * 1024 * 1024,
-  });
-}
-
-/** Paths of the state where `secret` appears outside a secret envelope (decrypted export). */
-function unmarkedOccurrences(value: unknown, secret: string, path = "$"): string[] {
-  if (typeof value === "string") {
-    return value.includes(secret) ? [path] : [];
-  }
-  if (Array.isArray(value)) {
-    return value.flatMap((v, i) => unmarkedOccurrences(v, secret, `${path}[${i}]`));
-  }
-  if (value && typeof value === "object") {
-    if (SECRET_SIG in value) {
-      return [];
-    }
-    return Object.entries(value).flatMap(([k, v]) => unmarkedOccurrences(v, secret, `${path}.${k}`));
-  }
-  return [];
-}
 
 /** The `drift` output of each credentials resource, as the last refresh recorded it. */
 async function driftByType(stack: Stack): Promise<Record<string, string[]>> {
@@ -207,21 +175,7 @@ describe("e2e: credentials and access (handbook 15.1, 15.3)", function () {
   });
 
   after(async () => {
-    if (stack) {
-      await stack.destroy({}).catch(() => undefined);
-      await stack.workspace.removeStack(stackName).catch(() => undefined);
-    }
-    rmSync(join(projectRoot(), "stacks", `Pulumi.${stackName}.yaml`), { force: true });
-    // The file backend keeps a removed stack's last state, history and backups: encrypted, but still ours.
-    const backend = join(projectRoot(), ".pulumi", "state", ".pulumi");
-    for (const leftover of [
-      join(backend, "stacks", "ngcp-fleet", `${stackName}.json.bak`),
-      join(backend, "stacks", "ngcp-fleet", `${stackName}.json.bak.attrs`),
-      join(backend, "history", "ngcp-fleet", stackName),
-      join(backend, "backups", "ngcp-fleet", stackName),
-    ]) {
-      rmSync(leftover, { recursive: true, force: true });
-    }
+    await disposeStack(stack, stackName);
     await resetMysql(ALL_SECRETS);
     resetSystemAccounts();
     resetSupportAccess();

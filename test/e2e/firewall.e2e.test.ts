@@ -5,13 +5,10 @@
  * rules alone. Real packets from the outsider namespace and from the deployer.
  */
 import { strict as assert } from "node:assert";
-import { rmSync } from "node:fs";
-import { join } from "node:path";
 
 import type { Stack } from "@pulumi/pulumi/automation";
 
 import { openStack } from "../../engine/automation";
-import { projectRoot } from "../../engine/paths";
 import { labStatus } from "../../lab";
 import {
   DEPLOYER,
@@ -26,6 +23,7 @@ import {
   tcpOpen,
   udpEchoes,
 } from "../provider/firewall.support";
+import { disposeStack } from "../support/stacks";
 import { ensureLab } from "../support/lab";
 import { nodeShell } from "../support/labTargets";
 
@@ -71,11 +69,7 @@ describe("e2e: firewall (handbook 15.2) on ngcp3 through the real engine", funct
     if (addresses !== undefined && !(await tcpOpen("deployer", addresses.ipv4, 22))) {
       openNode();
     }
-    if (stack) {
-      await stack.destroy({}).catch(() => undefined);
-      await stack.workspace.removeStack(stackName).catch(() => undefined);
-    }
-    rmSync(join(projectRoot(), "stacks", `Pulumi.${stackName}.yaml`), { force: true });
+    await disposeStack(stack, stackName);
     openNode();
     resetNode();
     nodeShell(

@@ -1,9 +1,8 @@
 import { strict as assert } from "node:assert";
-import { readFileSync, rmSync } from "node:fs";
-import { join } from "node:path";
+import { readFileSync } from "node:fs";
 import type { Stack } from "@pulumi/pulumi/automation";
 import { openStack } from "../../engine/automation";
-import { projectRoot } from "../../engine/paths";
+import { disposeStack } from "../support/stacks";
 import { ensureLab } from "../support/lab";
 import { labStackConfig } from "../support/labTargets";
 import { exportedState, unmarkedOccurrences } from "../support/state";
@@ -30,11 +29,7 @@ describe("e2e: NodeFacts on two lab nodes through the real Pulumi engine", funct
   });
 
   after(async () => {
-    if (stack) {
-      await stack.destroy({}).catch(() => undefined);
-      await stack.workspace.removeStack(stackName).catch(() => undefined);
-    }
-    rmSync(join(projectRoot(), "stacks", `Pulumi.${stackName}.yaml`), { force: true });
+    await disposeStack(stack, stackName);
   });
 
   it("previews two NodeFacts to create", async () => {
@@ -96,11 +91,7 @@ describe("e2e: the SSH private key as the secret ngcp-fleet:sshPrivateKey", func
   });
 
   after(async () => {
-    if (stack) {
-      await stack.destroy({}).catch(() => undefined);
-      await stack.workspace.removeStack(stackName).catch(() => undefined);
-    }
-    rmSync(join(projectRoot(), "stacks", `Pulumi.${stackName}.yaml`), { force: true });
+    await disposeStack(stack, stackName);
   });
 
   it("converges with the key and never shows it: engine output (--debug), state, stack outputs", async () => {

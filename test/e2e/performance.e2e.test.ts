@@ -1,9 +1,7 @@
 import { strict as assert } from "node:assert";
-import { rmSync } from "node:fs";
-import { join } from "node:path";
 import type { Stack } from "@pulumi/pulumi/automation";
 import { openStack } from "../../engine/automation";
-import { projectRoot } from "../../engine/paths";
+import { disposeStack } from "../support/stacks";
 import { ensureLab } from "../support/lab";
 import { labStackConfig, nodeShell } from "../support/labTargets";
 
@@ -55,11 +53,7 @@ describe("e2e: performance profiles through one ngcpcfg apply per node", functio
     for (const node of NODES) {
       nodeShell(node, "rm -f /etc/ngcp-config/templates/etc/e2e-broken.customtt.tt2");
     }
-    if (stack) {
-      await stack.destroy({}).catch(() => undefined);
-      await stack.workspace.removeStack(stackName).catch(() => undefined);
-    }
-    rmSync(join(projectRoot(), "stacks", `Pulumi.${stackName}.yaml`), { force: true });
+    await disposeStack(stack, stackName);
   });
 
   // Every limit has a unit test (test/unit/performance.planner.test.ts); these prove the same

@@ -1,9 +1,7 @@
 import { strict as assert } from "node:assert";
-import { rmSync } from "node:fs";
-import { join } from "node:path";
 import type { Stack } from "@pulumi/pulumi/automation";
 import { openStack } from "../../engine/automation";
-import { projectRoot } from "../../engine/paths";
+import { disposeStack } from "../support/stacks";
 import { ensureLab } from "../support/lab";
 import { labStackConfig, nodeShell } from "../support/labTargets";
 
@@ -46,11 +44,7 @@ describe("e2e: rolling out a three-node cluster in waves", function () {
 
   after(async () => {
     nodeShell("ngcp1", "ngcp-lab-services start sip >/dev/null 2>&1 || true");
-    if (stack) {
-      await stack.destroy({}).catch(() => undefined);
-      await stack.workspace.removeStack(stackName).catch(() => undefined);
-    }
-    rmSync(join(projectRoot(), "stacks", `Pulumi.${stackName}.yaml`), { force: true });
+    await disposeStack(stack, stackName);
   });
 
   it("converges the cluster from nothing, canary first, then changes nothing on a second up", async () => {

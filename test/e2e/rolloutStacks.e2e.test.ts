@@ -5,6 +5,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { openStack } from "../../engine/automation";
 import { projectRoot } from "../../engine/paths";
+import { disposeStack } from "../support/stacks";
 import { ensureLab } from "../support/lab";
 import { labStackConfig, nodeShell } from "../support/labTargets";
 
@@ -99,11 +100,7 @@ describe("e2e: `ngcp-fleet rollout --stacks` drives several stacks in parallel",
     nodeShell("ngcp10", "ngcp-lab-services start sip >/dev/null 2>&1 || true");
     for (const site of sites) {
       const stack = await openStack(site.stack, { passphrase: PASSPHRASE }).catch(() => undefined);
-      if (stack) {
-        await stack.destroy({}).catch(() => undefined);
-        await stack.workspace.removeStack(site.stack).catch(() => undefined);
-      }
-      rmSync(join(projectRoot(), "stacks", `Pulumi.${site.stack}.yaml`), { force: true });
+      await disposeStack(stack, site.stack);
     }
     if (previousBackend === undefined) {
       delete process.env.PULUMI_BACKEND_URL;

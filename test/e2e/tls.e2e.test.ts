@@ -1,6 +1,6 @@
 import { strict as assert } from "node:assert";
 import { execFileSync } from "node:child_process";
-import { readFileSync, rmSync } from "node:fs";
+import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import type { Deployment, OpType, Stack, UpResult } from "@pulumi/pulumi/automation";
 import { openStack } from "../../engine/automation";
@@ -8,6 +8,7 @@ import { engineEnv } from "../../engine/env";
 import { projectRoot } from "../../engine/paths";
 import { labStatus } from "../../lab";
 import { opensslSha256Fingerprint, testPki, type CertAndKey, type TestPki } from "../support/certs";
+import { disposeStack } from "../support/stacks";
 import { ensureLab } from "../support/lab";
 import { nodeShell } from "../support/labTargets";
 
@@ -138,11 +139,7 @@ describe("e2e: TLS certificates (handbook 15.4) on one node", function () {
 
   after(async () => {
     nodeShell(NODE, "ngcp-lab-services start csc >/dev/null 2>&1 || true");
-    if (stack) {
-      await stack.destroy({}).catch(() => undefined);
-      await stack.workspace.removeStack(stackName).catch(() => undefined);
-    }
-    rmSync(join(projectRoot(), "stacks", `Pulumi.${stackName}.yaml`), { force: true });
+    await disposeStack(stack, stackName);
     nodeShell(
       NODE,
       `if [ -f ${BACKUP} ]; then cp -p ${BACKUP} /etc/ngcp-config/config.yml && rm -f ${BACKUP} && ` +
