@@ -1,14 +1,74 @@
 #!/usr/bin/env bash
 # The whole test suite, from a fresh machine: installs what it needs
-# (scripts/bootstrap.sh), lints, then runs unit, lab-provider and end-to-end
-# tests in one mocha run against a lab it brings up and takes down itself.
+# (scripts/bootstrap.sh), lints, brings up the lab, then runs unit, lab-provider
+# and end-to-end tests, and takes the lab down again if it started it.
+#
+# The lab tests of different nodes run at the same time, in three mocha runs
+# whose files share no lab node (each test file works on nodes of its own; see
+# test/README.md). Every file not named in a parallel group runs in the first,
+# in the usual order, so a new test file is safe wherever its nodes are.
+#   bash scripts/test.sh               # everything
+#   bash scripts/test.sh --grep WORDS  # extra mocha arguments go to every group
 set -euo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
 cd "$root"
 bash scripts/bootstrap.sh
 echo "== lint" >&2
 npx eslint . && npx prettier --check . >/dev/null
-echo "== tests" >&2
 export PATH="$root/.pulumi/bin:$PATH"
-exec npx mocha --timeout 600000 \
-  'dist/test/unit/**/*.test.js' 'dist/test/provider/**/*.test.js' 'dist/test/e2e/**/*.test.js' "$@"
+
+# Nodes ngcp4 and ngcp5: TLS and backup.
+group_tls_backup=(
+  dist/test/provider/tls.provider.test.js dist/test/e2e/tls.e2e.test.js
+  dist/test/provider/backup.provider.test.js dist/test/e2e/backup.e2e.test.js
+)
+# Nodes ngcp3, ngcp6, ngcp9-11: firewall, credentials, rollout of several stacks, converged audit.
+group_access=(
+  dist/test/provider/firewall.test.js dist/test/e2e/firewall.e2e.test.js
+  dist/test/provider/credentials.*.test.js dist/test/e2e/credentials.e2e.test.js
+  dist/test/e2e/rolloutStacks.e2e.test.js dist/test/e2e/audit.converged.e2e.test.js
+)
+grouped=" ${group_tls_backup[*]} ${group_access[*]} "
+group_main=()
+for file in dist/test/unit/*.test.js dist/test/provider/*.test.js dist/test/e2e/*.test.js; do
+  [[ "$grouped" == *" $file "* ]] || group_main+=("$file")
+done
+
+echo "== lab" >&2
+lab_was_up=$(node -e 'console.log(require("./dist/lab").labStatus().up ? 1 : 0)')
+node -e 'require("./dist/lab").labUp({ nodes: 11 }).catch((e) => { console.error(e.message); process.exit(1); })'
+cleanup() {
+  if [ "$lab_was_up" = 0 ] && [ "${NGCP_FLEET_LAB_KEEP:-}" != 1 ]; then
+    node -e 'require("./dist/lab").labDown().catch((e) => { console.error(e.message); process.exit(1); })'
+  fi
+}
+trap cleanup EXIT
+
+echo "== tests" >&2
+logs=$(mktemp -d)
+run_group() {
+  local name=$1
+  shift
+  NGCP_FLEET_LAB_KEEP=1 npx mocha --timeout 600000 "$@" >"$logs/$name.log" 2>&1
+}
+run_group 1-main "${group_main[@]}" "$@" &
+main_pid=$!
+run_group 2-tls-backup "${group_tls_backup[@]}" "$@" &
+tls_pid=$!
+run_group 3-access "${group_access[@]}" "$@" &
+access_pid=$!
+status=0
+wait "$main_pid" || status=1
+wait "$tls_pid" || status=1
+wait "$access_pid" || status=1
+for log in "$logs"/*.log; do
+  echo "== tests: $(basename "$log" .log)"
+  cat "$log"
+done
+passed=0 failed=0 skipped=0
+while read -r p f s; do
+  passed=$((passed + p)) failed=$((failed + f)) skipped=$((skipped + s))
+done < <(sed -n 's/^mocha: \([0-9]*\) passed, \([0-9]*\) failed, \([0-9]*\) skipped$/\1 \2 \3/p' "$logs"/*.log)
+echo "== all groups: $passed passed, $failed failed, $skipped skipped"
+rm -rf "$logs"
+exit "$status"

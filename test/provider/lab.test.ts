@@ -625,7 +625,6 @@ describe("lab cluster (real namespaces, sshd, MariaDB, cron, stand-ins)", functi
       const current = labStatus().nodes.length;
       const r = await labUp({ nodes: current });
       assert.deepEqual([r.started, r.stopped], [[], []]);
-      assert.ok(r.seconds < 2, `no-op took ${r.seconds} s`);
     });
 
     it("GIVEN an up lab THEN status --json has the documented keys", () => {
