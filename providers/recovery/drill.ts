@@ -113,6 +113,11 @@ export function compareTableStats(
       reason: "not in the manifest (created while the dump ran); nothing to compare",
     });
   }
+  return drillResultOf(tables);
+}
+
+/** The verdict of a drill from its tables: ok unless a table failed, with the count of each result. */
+export function drillResultOf(tables: TableComparison[]): DrillResult {
   const count = (v: TableVerdict) => tables.filter((t) => t.result === v).length;
   return {
     ok: count("fail") === 0,

@@ -1,5 +1,5 @@
 import { strict as assert } from "node:assert";
-import type { DrillResult, TableComparison } from "../../providers/recovery/drill";
+import { drillResultOf, type TableComparison } from "../../providers/recovery/drill";
 import {
   DRILL_RECORD_PATH,
   drillRecordOf,
@@ -17,18 +17,7 @@ function table(name: string, result: TableComparison["result"], reason: string):
   return { schema: "billing", table: name, result, reason };
 }
 
-function result(tables: TableComparison[]): DrillResult {
-  const count = (v: TableComparison["result"]) => tables.filter((t) => t.result === v).length;
-  return {
-    ok: count("fail") === 0,
-    passed: count("pass"),
-    failed: count("fail"),
-    unverified: count("unverified"),
-    tables,
-  };
-}
-
-const PASSING = result([
+const PASSING = drillResultOf([
   table("cdr", "pass", "rows 10 and checksum equal"),
   table("contracts", "pass", "rows 3 and checksum equal"),
   table("tmp", "unverified", "not in the manifest"),
@@ -56,7 +45,7 @@ describe("restore drill record", () => {
   });
 
   it("records a failed comparison naming the first failed tables", () => {
-    const failing = result([
+    const failing = drillResultOf([
       ...PASSING.tables,
       table("a", "fail", "rows 9 ≠ 10"),
       table("b", "fail", "missing after the restore"),
