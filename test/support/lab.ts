@@ -15,11 +15,15 @@ export interface EnsureLabOptions {
   readonly edition?: Edition;
 }
 
-/** A running lab with at least `nodes` healthy nodes (ngcp1..ngcpN). */
+/**
+ * A running lab with at least `nodes` nodes (ngcp1..ngcpN). A lab that has them is used as it is, even when
+ * a node looks unhealthy for a moment: another test file may be restarting that node's services, and
+ * `labUp` would replace the node under it. Only a lab that lacks nodes is brought up or grown.
+ */
 export async function ensureLab(nodes: number, opts: EnsureLabOptions = {}): Promise<LabStatus> {
   const edition = opts.edition ?? "001";
   const now = labStatus();
-  if (now.up && now.nodes.length >= nodes && now.edition === edition) {
+  if (now.nodes.length >= nodes && now.edition === edition) {
     return now;
   }
   if (now.nodes.length > 0 && now.edition !== edition) {
