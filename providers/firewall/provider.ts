@@ -7,6 +7,7 @@
  * persist (a new connection, which is the point of the confirmation). An `up` with nothing to change costs
  * one (the read). `check` adds one per node and process: the deployer's address as the node sees it.
  */
+import { isKnown, UNKNOWN } from "../common/unknown";
 import type * as pulumi from "@pulumi/pulumi";
 import { randomBytes } from "node:crypto";
 
@@ -124,28 +125,12 @@ export interface FirewallOutputs extends FirewallResourceInputs {
   readonly lastApply: ApplyReport | null;
 }
 
-/** The engine's placeholder for a value not known yet (preview); @pulumi/pulumi's `runtime.unknownValue`. */
-const UNKNOWN = "04da6b54-80e4-46f7-96ec-b56ff0331ba9";
-
 /** Seconds past the switch's deadline the provider keeps trying to reach a node that cut it off. */
 const ROLLBACK_SLACK_MS = 20_000;
 /** How long a TCP probe from the deployer waits for any answer. */
 const PROBE_TIMEOUT_MS = 3_000;
 const READ_TIMEOUT_MS = 60_000;
 const APPLY_TIMEOUT_MS = 90_000;
-
-function isKnown(value: unknown): boolean {
-  if (value === UNKNOWN) {
-    return false;
-  }
-  if (Array.isArray(value)) {
-    return value.every(isKnown);
-  }
-  if (typeof value === "object" && value !== null) {
-    return Object.values(value).every(isKnown);
-  }
-  return true;
-}
 
 function isRecord(value: unknown): value is Record<string, unknown> {
   return typeof value === "object" && value !== null && !Array.isArray(value);

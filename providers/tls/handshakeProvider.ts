@@ -4,6 +4,7 @@
  * again whenever a fingerprint, a port or the files revision changes, so every `up` that changed a
  * certificate ends with this proof; `refresh` re-probes and shows a port serving something else as drift.
  */
+import { isKnown } from "../common/unknown";
 import type * as pulumi from "@pulumi/pulumi";
 import {
   describeMismatch,
@@ -13,8 +14,6 @@ import {
   type ProbeOutcome,
 } from "./handshake";
 import type { HandshakeCheck } from "./planner";
-
-const UNKNOWN = "04da6b54-80e4-46f7-96ec-b56ff0331ba9";
 
 /** What the provider receives and stores (plain values; no credentials: only the node's name and address). */
 export interface TlsHandshakeCheckInputs {
@@ -38,16 +37,6 @@ export interface TlsHandshakeCheckOutputs extends TlsHandshakeCheckInputs {
   readonly served: Record<string, string>;
   /** Ports that served another certificate (or none) at the last refresh. */
   readonly mismatches: string[];
-}
-
-function known(value: unknown): boolean {
-  if (value === UNKNOWN) {
-    return false;
-  }
-  if (typeof value === "object" && value !== null) {
-    return Object.values(value).every(known);
-  }
-  return true;
 }
 
 function probesIdentity(probes: readonly HandshakeProbe[] | undefined): string {
@@ -79,7 +68,7 @@ async function runChecks(inputs: TlsHandshakeCheckInputs): Promise<TlsHandshakeC
 
 export const tlsHandshakeCheckProvider: pulumi.dynamic.ResourceProvider = {
   async check(_olds: TlsHandshakeCheckInputs, news: TlsHandshakeCheckInputs) {
-    if (!known(news.handshakes) || !known(news.effective)) {
+    if (!isKnown(news.handshakes) || !isKnown(news.effective)) {
       return { inputs: news, failures: [] };
     }
     return { inputs: { ...news, probes: planProbes(news.handshakes, news.effective) }, failures: [] };

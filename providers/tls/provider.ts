@@ -8,6 +8,7 @@
  * else this provider returns holds key text: `plan` and `certificates` carry fingerprints, hashes of
  * public keys and paths. Failures and errors name properties, services and keys, never values.
  */
+import { isKnown } from "../common/unknown";
 import type * as pulumi from "@pulumi/pulumi";
 import { createHash } from "node:crypto";
 import { checkTarget, type CheckFailure } from "../common/checkTarget";
@@ -41,8 +42,6 @@ import { validateCertificateSet } from "./validate";
 
 /** The node's main config file (read here; written only by NgcpConfig). */
 const CONFIG_YML = "/etc/ngcp-config/config.yml";
-/** What the engine passes for a value not known yet (preview). */
-const UNKNOWN = "04da6b54-80e4-46f7-96ec-b56ff0331ba9";
 
 /** One service as planned: the identity of what is installed, and the public facts of its certificate. */
 export interface TlsServicePlan extends TlsServiceDesired {
@@ -112,19 +111,6 @@ export interface TlsCertificatesOutputs extends TlsCertificatesInputs {
   readonly drift: string[];
   /** Paths of the files the last create or update wrote. */
   readonly written: string[];
-}
-
-function isKnown(value: unknown): boolean {
-  if (value === UNKNOWN) {
-    return false;
-  }
-  if (Array.isArray(value)) {
-    return value.every(isKnown);
-  }
-  if (typeof value === "object" && value !== null) {
-    return Object.values(value).every(isKnown);
-  }
-  return true;
 }
 
 /** Parses stored inputs that `check` accepted; throws naming properties only. */
