@@ -8,7 +8,7 @@ cd "$root"
 log() { printf 'bootstrap: %s\n' "$*" >&2; }
 
 packages=(openssh-server openssh-client mariadb-server mariadb-client cron iptables iproute2 socat openssl sudo git
-  ca-certificates util-linux procps python3 python3-yaml)
+  ca-certificates util-linux procps python3 python3-yaml faketime)
 missing=()
 for package in "${packages[@]}"; do
   dpkg-query -W -f='${Status}' "$package" 2>/dev/null | grep -q "install ok installed" || missing+=("$package")

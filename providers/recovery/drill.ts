@@ -267,7 +267,8 @@ mkdir -m 0700 -p -- "$WORK"
 RUN_AS=$(id -un)
 "$INSTALL_DB" --no-defaults --datadir="$WORK/data" --user="$RUN_AS" --skip-test-db \\
   --auth-root-authentication-method=normal --innodb-log-file-size=32M >"$WORK/install.log" 2>&1 ||
-  { tail -n 20 -- "$WORK/install.log" >&2; fail "mariadb-install-db failed"; }
+  { grep -E '\\[(ERROR|Warning)\\]' -- "$WORK/install.log" | head -n 20 >&2; tail -n 5 -- "$WORK/install.log" >&2
+    fail "mariadb-install-db failed"; }
 # Root without a password on a socket only root can reach (the directory is 0700). The dump's mysql schema
 # replaces the users on disk but not in memory (no FLUSH PRIVILEGES), so root keeps working afterwards.
 # Events are restored but never run.

@@ -27,7 +27,7 @@ export type TestKeyType = "rsa2048" | "rsa1024" | "ec-p256" | "ec-p224" | "ed255
 export interface TestPki {
   /** Where the files live (removed when the process exits). */
   readonly dir: string;
-  /** When the set was generated: validity windows are relative to it. */
+  /** The instant the validity windows are relative to (the real clock, or the anchor the test gave). */
   readonly generatedAt: Date;
   /** Self-signed root CA, RSA 2048, ten years. */
   readonly root: CertAndKey;
@@ -61,14 +61,29 @@ export interface TestPki {
   readonly strayKey: string;
 }
 
-let cached: TestPki | undefined;
+const cached = new Map<string, TestPki>();
+let realClockPki: TestPki | undefined;
 
-/** The test PKI, generated on first use and shared by every test of the process. */
-export function testPki(): TestPki {
-  if (cached === undefined) {
-    cached = generate();
+/**
+ * The test PKI, generated on first use and shared by every test of the process.
+ *
+ * A test takes one clock: one that grades at the real time calls `testPki()`, whose windows are relative to
+ * the moment it was first made; one that grades at a fixed instant passes that instant, so that "10 days
+ * left" stays true on every day the suite runs (the `expiringSoonLeaf` made from the real clock and graded
+ * at a constant went stale the day after it was written).
+ */
+export function testPki(anchor?: Date): TestPki {
+  if (anchor === undefined) {
+    realClockPki ??= generate(new Date());
+    return realClockPki;
   }
-  return cached;
+  const key = anchor.toISOString();
+  let pki = cached.get(key);
+  if (pki === undefined) {
+    pki = generate(anchor);
+    cached.set(key, pki);
+  }
+  return pki;
 }
 
 /** `openssl x509 -noout -fingerprint -sha256` of a certificate: `AB:CD:…`. */
@@ -111,10 +126,9 @@ export function signingRequest(keyPem: string): string {
 
 const DAY_MS = 24 * 60 * 60 * 1000;
 
-function generate(): TestPki {
+function generate(now: Date): TestPki {
   const dir = mkdtempSync(join(tmpdir(), "ngcp-fleet-tls-test-"));
   process.once("exit", () => rmSync(dir, { recursive: true, force: true }));
-  const now = new Date();
   const at = (days: number) => new Date(now.getTime() + days * DAY_MS);
   const gen = new Generator(dir);
 

@@ -43,7 +43,7 @@ function pubSha(pem: string): string {
 
 function converged(): NodeSnapshot {
   const base = fresh();
-  const leaf = testPki().rsaLeaf;
+  const leaf = testPki(NOW).rsaLeaf;
   const config = (base.configYml ?? "")
     .replace(/\/etc\/ngcp-config\/ssl\/myserver\./g, "/etc/ngcp-config/ssl/ngcp-fleet-web.")
     // shm_mem as the installer sizes it: RAM/16 of the fixture's 24105 MB
@@ -431,7 +431,7 @@ describe("audit checks", () => {
       id: "certificate-expiry",
       status: "fail",
       evidence: /EXPIRED \d+ day\(s\) ago/,
-      change: (s) => ({ ...s, certificates: [{ ...s.certificates[0], pem: testPki().expiredLeaf.cert }] }),
+      change: (s) => ({ ...s, certificates: [{ ...s.certificates[0], pem: testPki(NOW).expiredLeaf.cert }] }),
     },
     {
       name: "a certificate expiring in 10 days",
@@ -440,7 +440,7 @@ describe("audit checks", () => {
       evidence: /(9|10) day\(s\) left/,
       change: (s) => ({
         ...s,
-        certificates: [{ ...s.certificates[0], pem: testPki().expiringSoonLeaf.cert }],
+        certificates: [{ ...s.certificates[0], pem: testPki(NOW).expiringSoonLeaf.cert }],
       }),
     },
     {
@@ -450,7 +450,7 @@ describe("audit checks", () => {
       evidence: /does not match the certificate/,
       change: (s) => ({
         ...s,
-        certificates: [{ ...s.certificates[0], keyPublicKeySha256: pubSha(testPki().strayKey) }],
+        certificates: [{ ...s.certificates[0], keyPublicKeySha256: pubSha(testPki(NOW).strayKey) }],
       }),
     },
     {
@@ -465,7 +465,10 @@ describe("audit checks", () => {
       id: "certificate-default",
       status: "fail",
       evidence: /self-signed .*in production/,
-      change: (s) => ({ ...s, certificates: [{ ...s.certificates[0], pem: testPki().selfSignedLeaf.cert }] }),
+      change: (s) => ({
+        ...s,
+        certificates: [{ ...s.certificates[0], pem: testPki(NOW).selfSignedLeaf.cert }],
+      }),
     },
     {
       name: "the last backup failed",

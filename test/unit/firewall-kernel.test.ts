@@ -373,7 +373,9 @@ describe("firewall against the kernel (throwaway network namespaces)", function 
 
       await Promise.all([lost.done, kept.done]);
       const elapsed = (Date.now() - started) / 1000;
-      assert.ok(elapsed >= 5 && elapsed < 8, `rolled back after ${elapsed}s`);
+      // The lower bound is the behaviour (the timer waited its 5 s); the upper one only catches a timer that
+      // never fired by itself, with room for a loaded CI machine.
+      assert.ok(elapsed >= 5 && elapsed < 30, `rolled back after ${elapsed}s`);
       assert.equal(rulesOnly(unconfirmed.save("ipv4")), rulesOnly(lost.before.ipv4));
       assert.equal(rulesOnly(unconfirmed.save("ipv6")), rulesOnly(lost.before.ipv6));
       assert.equal(readFileSync(rollbackPaths("lockout-test-1", directory).result, "utf8"), "rolled-back\n");
