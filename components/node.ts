@@ -139,6 +139,7 @@ export class NgcpNode extends pulumi.ComponentResource {
     this.convergence = pulumi
       .all([pulumi.output(this.summary), this.config.live, this.config.effective])
       .apply((state) => createHash("sha256").update(JSON.stringify(state)).digest("hex"));
-    this.registerOutputs({ summary: this.summary });
+    // The summary is the stack's `nodes` output; storing it here again would double it in the state.
+    this.registerOutputs({});
   }
 }

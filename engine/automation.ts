@@ -8,6 +8,8 @@ export interface OpenStackOptions {
   readonly root?: string;
   /** Passphrase for a non-lab stack's secrets (CI passes PULUMI_CONFIG_PASSPHRASE). */
   readonly passphrase?: string;
+  /** The state backend URL. @default $PULUMI_BACKEND_URL, else the project's local file backend */
+  readonly backend?: string;
 }
 
 /**
@@ -19,6 +21,9 @@ export async function openStack(stackName: string, options: OpenStackOptions = {
   const root = options.root ?? projectRoot();
   mkdirSync(join(root, ".pulumi", "state"), { recursive: true });
   const envVars = engineEnv({ root, stack: stackName });
+  if (options.backend !== undefined) {
+    envVars.PULUMI_BACKEND_URL = options.backend;
+  }
   const passphrase =
     options.passphrase ?? envVars.PULUMI_CONFIG_PASSPHRASE ?? process.env.PULUMI_CONFIG_PASSPHRASE;
   if (passphrase !== undefined) {

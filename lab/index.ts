@@ -47,6 +47,7 @@ export type { LabPaths } from "./paths";
 export type { LabState, NodeState } from "./state";
 export { parseCommandLog } from "./core/commandLog";
 export type { CommandRecord } from "./core/commandLog";
+import { parseCommandLog as parseNodeCommandLog, type CommandRecord } from "./core/commandLog";
 export { nodeSpec, outsiderSpec, DEPLOYER } from "./core/topology";
 export type { Edition } from "./core/editions";
 export { IMAGE_ROOT_PASSWORD, inNode } from "./node";
@@ -205,6 +206,35 @@ function statusFrom(p: LabPaths, state: LabState | undefined): LabStatus {
 export function labStatus(): LabStatus {
   const p = labPaths();
   return statusFrom(p, readState(p.stateFile));
+}
+
+/** What a node's sshd recorded so far: logins accepted and commands run (the node's own logs). */
+export interface NodeActivity {
+  /** `Accepted publickey` lines of the node's sshd log. */
+  readonly logins: number;
+  /** Every command sshd ran for a client, an sftp session included (commands.log). */
+  readonly commands: readonly CommandRecord[];
+}
+
+/**
+ * A node's activity, read from its disk on the host: counting adds no login or command of its own (a
+ * benchmark or test compares two readings).
+ */
+export function nodeActivity(name: string): NodeActivity {
+  const log = path.join(labPaths().nodesDir, name, "var", "log");
+  const read = (file: string): Buffer | undefined => {
+    try {
+      return fs.readFileSync(path.join(log, file));
+    } catch {
+      return undefined;
+    }
+  };
+  const sshd = read("sshd.log")?.toString("utf8") ?? "";
+  const commands = read(path.join("ngcp-lab", "commands.log"));
+  return {
+    logins: (sshd.match(/Accepted publickey/g) ?? []).length,
+    commands: commands === undefined ? [] : parseNodeCommandLog(commands),
+  };
 }
 
 /**

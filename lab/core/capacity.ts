@@ -1,11 +1,12 @@
 import { MAX_NODES_BY_ADDRESS } from "./topology";
 
 /**
- * Memory one node needs, measured on this lab: MariaDB with a 16 MB buffer pool (~90 MB RSS), the services
- * stand-in (a Node.js process, ~50 MB), sshd, cron and the per-node page cache, with headroom for the
- * commands tests run on it.
+ * Memory one node needs, measured on this lab (2026-12-06, 2 cores, 24 GB): MemAvailable fell by 64 MB a node
+ * once 30 fresh nodes were up (MariaDB with its 16 MB pool, the services stand-in, sshd, cron), and by about
+ * 100 MB a node once converged with every feature (services restarted by ngcpcfg, the buffer pool warm, a
+ * backup's page cache). 120 MB keeps headroom for the commands tests run on a node; 100 nodes need 12 GB.
  */
-export const MB_PER_NODE = 250;
+export const MB_PER_NODE = 120;
 
 export interface CapacityInput {
   /** Node count asked for. */

@@ -18,11 +18,13 @@
  *   backup now; if that run fails (a full disk), `up` fails with the run's error and the drift stays.
  */
 import type * as pulumi from "@pulumi/pulumi";
-import { createHash } from "node:crypto";
 import { posix } from "node:path";
 import { checkTarget } from "../common/checkTarget";
+import { nodeSnapshot } from "../common/nodeReads";
+import { readNow, type NodeSnapshot } from "../transport/snapshot";
+import { backupLoginSection, backupReadRequest, fileState, type InstalledFileState } from "./nodeReads";
 import { RemoteCommandError } from "../transport/errors";
-import { type NodeSession, sessionFor } from "../transport/session";
+import { sessionFor } from "../transport/session";
 import type { NodeTarget } from "../transport/target";
 import type { BackupInputs } from "./inputs";
 import { BACKUP_UNIT, planBackupInstall, renderMysqlOptionsFile, type NodeFile } from "./script";
@@ -43,7 +45,7 @@ export const BACKUP_RUN_TIMEOUT_MS = 4 * 3_600_000;
 export const HEALTHY = "ok";
 
 /** The state of one installed file: as rendered, edited by hand, absent, or with a wrong mode. */
-export type InstalledFileState = "installed" | "changed" | "missing" | "wrong mode";
+export type { InstalledFileState };
 
 /** What the provider receives (and stores). `backup` holds the normalized inputs after `check`. */
 export interface BackupScheduleInputs {
@@ -100,91 +102,52 @@ function desiredStates(backup: BackupInputs): Record<string, InstalledFileState>
   return Object.fromEntries(paths.map((path) => [path, "installed" as const]));
 }
 
-const sha256 = (text: string) => createHash("sha256").update(text, "utf8").digest("hex");
-
-/** Prints `<mode> <sha256> <path>` or `missing - <path>` per path given as an argument (one round trip). */
-const STAT_FILES_SH =
-  'for f in "$@"; do if [ -f "$f" ]; then printf "%s %s %s\\n" "$(stat -c %a -- "$f")" "$(sha256sum < "$f" | cut -d " " -f 1)" "$f"; ' +
-  'else printf "missing - %s\\n" "$f"; fi; done';
-
-/** The live state of each desired file, compared with its rendering (content and mode). */
-async function liveFileStates(
-  session: NodeSession,
-  files: readonly NodeFile[],
-): Promise<Record<string, InstalledFileState>> {
-  const result = await session.exec([
-    "sh",
-    "-c",
-    STAT_FILES_SH,
-    "ngcp-fleet-stat",
-    ...files.map((f) => f.path),
-  ]);
-  const live = new Map<string, { mode: string; sha: string }>();
-  for (const line of result.stdout.split("\n")) {
-    const m = /^(\S+) (\S+) (.+)$/.exec(line);
-    if (m && m[1] !== "missing") {
-      live.set(m[3], { mode: m[1], sha: m[2] });
-    }
-  }
-  return Object.fromEntries(
-    files.map((f) => {
-      const got = live.get(f.path);
-      const state: InstalledFileState = !got
-        ? "missing"
-        : got.sha !== sha256(f.content)
-          ? "changed"
-          : parseInt(got.mode, 8) !== f.mode
-            ? "wrong mode"
-            : "installed";
-      return [f.path, state];
-    }),
+/** The parts of the node's batched read this schedule needs. */
+function readRequest(inputs: BackupScheduleInputs) {
+  return backupReadRequest(
+    desiredFiles(inputs).files.map((f) => f.path),
+    inputs.backup.paths.statusFile,
+    inputs.backup.mysqlOptionsFile,
   );
 }
 
-/** Logs in with the option file exactly as the script will; `ok` or the client's complaint. */
-async function checkMysqlLogin(session: NodeSession, optionsFile: string): Promise<string> {
-  try {
-    await session.exec([
-      "sh",
-      "-c",
-      'c=$(command -v mariadb || command -v mysql) && exec "$c" "--defaults-extra-file=$1" -N -B -e "SELECT 1"',
-      "ngcp-fleet-login",
-      optionsFile,
-    ]);
-    return "ok";
-  } catch (err) {
-    const detail = err instanceof RemoteCommandError ? err.stderr.trim().split("\n").pop() : String(err);
-    return `failed: ${detail || "unknown error"}`;
-  }
+/** `ok`, or the client's complaint about the option file's login. */
+function loginResult(snapshot: NodeSnapshot, optionsFile: string): string {
+  const login = snapshot.section(backupLoginSection(optionsFile).name);
+  return login.exitCode === 0 ? "ok" : `failed: ${login.stdout.trim().split("\n").pop() || "unknown error"}`;
 }
 
 /** The status file, parsed; `undefined` when there is none, an error sentence when it is unreadable. */
-async function readStatus(
-  session: NodeSession,
-  statusFile: string,
-): Promise<BackupStatus | undefined | string> {
-  const text = await session.readFile(statusFile);
-  if (text === undefined) {
+function statusOf(snapshot: NodeSnapshot, statusFile: string): BackupStatus | undefined | string {
+  const file = snapshot.file(statusFile);
+  if (file === null || file === undefined) {
     return undefined;
   }
-  const parsed = parseStatus(text.toString("utf8"));
+  const parsed = parseStatus(file.content.toString("utf8"));
   return parsed.ok ? parsed.status : `${statusFile}: ${parsed.error}`;
 }
 
-/** Everything `read` reports: file states, the last run, the login, and the drift verdict. */
+/**
+ * Everything `read` reports: file states, the last run, the login, and the drift verdict. `fresh` reads the
+ * node now (after an install); otherwise the node's shared batched read serves.
+ */
 async function observe(
   inputs: BackupScheduleInputs,
   installedAt: string,
+  fresh: boolean,
 ): Promise<
   Omit<BackupScheduleOutputs, keyof BackupScheduleInputs | "installedAt"> & {
     files: Record<string, InstalledFileState>;
     health: string;
   }
 > {
-  const session = await sessionFor(inputs.target);
-  const files = await liveFileStates(session, desiredFiles(inputs).files);
-  const status = await readStatus(session, inputs.backup.paths.statusFile);
-  const mysqlLogin = await checkMysqlLogin(session, inputs.backup.mysqlOptionsFile);
+  const request = readRequest(inputs);
+  const snapshot = fresh ? await readNow(inputs.target, request) : await nodeSnapshot(inputs.target, request);
+  const files = Object.fromEntries(
+    desiredFiles(inputs).files.map((f) => [f.path, fileState(snapshot.file(f.path), f)]),
+  );
+  const status = statusOf(snapshot, inputs.backup.paths.statusFile);
+  const mysqlLogin = loginResult(snapshot, inputs.backup.mysqlOptionsFile);
   const maxAgeHours = effectiveMaxAgeHours(inputs.backup);
   const drift = backupDrift(typeof status === "string" ? undefined : status, new Date(), maxAgeHours, {
     installedAt: new Date(installedAt),
@@ -245,7 +208,10 @@ async function install(inputs: BackupScheduleInputs, previous?: BackupInputs): P
   }
   // The program orders this resource after the node's MySQL credentials (components/features.ts), so a
   // root password set or rotated in this `up` is already in place.
-  const login = await checkMysqlLogin(session, inputs.backup.mysqlOptionsFile);
+  const login = loginResult(
+    await readNow(inputs.target, { sections: [backupLoginSection(inputs.backup.mysqlOptionsFile)] }),
+    inputs.backup.mysqlOptionsFile,
+  );
   if (login !== "ok") {
     throw new Error(
       `node ${inputs.target.name}: the backup's MySQL login as ${BACKUP_MYSQL_USER} (${inputs.backup.mysqlOptionsFile}) ${login}. ` +
@@ -307,7 +273,7 @@ async function converge(
   if (previous?.health !== undefined && previous.health !== HEALTHY) {
     await runBackupNow(inputs);
   }
-  const observed = await observe(inputs, installedAt);
+  const observed = await observe(inputs, installedAt, true);
   return { ...inputs, ...observed, installedAt };
 }
 
@@ -353,7 +319,7 @@ export const backupScheduleProvider: pulumi.dynamic.ResourceProvider = {
   },
 
   async read(id: string, props: BackupScheduleOutputs) {
-    const observed = await observe(props, props.installedAt ?? new Date().toISOString());
+    const observed = await observe(props, props.installedAt ?? new Date().toISOString(), false);
     // The live file states and backup health go into the inputs too: refresh shows them, and the next
     // preview shows `"missing" => "installed"`, `health: "<why>" => "ok"`.
     const inputs: BackupScheduleInputs = {

@@ -1,7 +1,8 @@
 import * as pulumi from "@pulumi/pulumi";
+import { packagedProvider } from "../common/packaged";
 import type { NodeTarget } from "../transport/target";
 import type { BackupNodePaths, OffNodeCopyInputs, RetentionInputs } from "./inputs";
-import { HEALTHY, type InstalledFileState, backupScheduleProvider } from "./provider";
+import { HEALTHY, type InstalledFileState } from "./provider";
 import type { RunResult } from "./status";
 
 /**
@@ -79,7 +80,7 @@ export class BackupSchedule extends pulumi.dynamic.Resource {
 
   constructor(name: string, args: BackupScheduleArgs, opts?: pulumi.CustomResourceOptions) {
     super(
-      backupScheduleProvider,
+      packagedProvider("backupSchedule"),
       name,
       {
         ...args,

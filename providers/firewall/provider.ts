@@ -12,6 +12,7 @@ import type * as pulumi from "@pulumi/pulumi";
 import { randomBytes } from "node:crypto";
 
 import { checkTarget } from "../common/checkTarget";
+import { nodeSnapshot, SECTIONS } from "../common/nodeReads";
 import { connect, sessionFor, type NodeSession } from "../transport/session";
 import type { NodeTarget } from "../transport/target";
 import { parseAddress } from "./address";
@@ -35,7 +36,6 @@ import {
   type DesiredRuleset,
 } from "./model";
 import {
-  DEPLOYER_SCRIPT,
   applyCommand,
   applyPaths,
   confirmCommand,
@@ -71,7 +71,7 @@ export interface FirewallResourceInputs {
   readonly clusterAdminSources?: readonly string[];
   /** Handbook edition from the stack; detected from config.yml otherwise. */
   readonly edition?: HandbookEdition;
-  /** Set by `check`: the planner's inputs and the protocol's options. */
+  /** The planner's inputs and the protocol's options: outputs only (set by create and update). */
   readonly resolved?: ResolvedFirewall;
   /** Set by `check`: the planned rules, one entry per rule (what the preview shows). */
   readonly rules?: RuleMap;
@@ -206,24 +206,24 @@ function resolveRequest(inputs: FirewallResourceInputs, deployerAddress?: string
   };
 }
 
-/**
- * The deployer's address as the node sees it, read once per node and process (on globalThis: provider code
- * is serialized per resource, a module-level cache would not be shared).
- */
+/** The deployer's address as the node sees it, from the node's shared batched read. */
 async function deployerAddressOf(target: NodeTarget): Promise<string | undefined> {
-  const holder = globalThis as unknown as { __ngcpFleetFirewallDeployer?: Record<string, string> };
-  const cache = (holder.__ngcpFleetFirewallDeployer ??= {});
-  const key = `${target.user ?? "root"}@${target.host}:${target.port ?? 22}`;
-  if (!(key in cache)) {
-    const session = await sessionFor(target);
-    const { stdout } = await session.script(DEPLOYER_SCRIPT, { timeoutMs: READ_TIMEOUT_MS });
-    cache[key] = stdout.trim();
+  return (await sharedRead(target)).deployerAddress ?? undefined;
+}
+
+/** The firewall's part of the node's shared batched read (check and refresh; never before a change). */
+async function sharedRead(target: NodeTarget): Promise<NodeRead> {
+  const section = (await nodeSnapshot(target)).section(SECTIONS.firewall);
+  if (section.exitCode !== 0) {
+    throw new Error(
+      `node ${target.name}: reading the firewall failed (exit ${section.exitCode}): iptables-save or ip6tables-save refused`,
+    );
   }
-  return cache[key].length > 0 ? cache[key] : undefined;
+  return parseRead(target.name, section.stdout);
 }
 
 async function readNode(session: NodeSession): Promise<NodeRead> {
-  const { stdout } = await session.exec(readArgv(), { timeoutMs: READ_TIMEOUT_MS });
+  const { stdout } = await session.exec(readArgv(), { timeoutMs: READ_TIMEOUT_MS, readOnly: true });
   return parseRead(session.target.name, stdout);
 }
 
@@ -308,6 +308,8 @@ interface GuardedResult {
   readonly live: Record<Family, LiveRuleset>;
   readonly token: string;
   readonly sshCommands: number;
+  /** SSH connections opened besides the pooled one (1 only when no SSH probe proved new connections). */
+  readonly newConnections: number;
   readonly confirmedAfterMs: number;
 }
 
@@ -457,9 +459,13 @@ async function guardedApply(request: GuardedApply): Promise<GuardedResult> {
       outcome,
     );
   }
+  // The confirmation must prove that the deployer can still open a NEW connection (an established one
+  // survives a lockout through conntrack). The SSH port's probe above is such a connection; only without it
+  // (firewall.probe off) does the confirmation open a new SSH connection itself.
+  const provenBySshProbe = ssh !== undefined && reachable(ssh);
   let fresh: NodeSession;
   try {
-    fresh = await connect(target);
+    fresh = provenBySshProbe ? session : await connect(target);
   } catch (error) {
     const outcome = await waitForRollback(target, paths, armedAt, seconds);
     throw rolledBackError(
@@ -493,9 +499,18 @@ async function guardedApply(request: GuardedApply): Promise<GuardedResult> {
         `node ${target.name}: could not ${request.what}: the rollback switch (${seconds} s) decided before the confirmation arrived (${result}); the node is back on its previous ruleset. Raise firewall.rollbackSeconds if the node is slow to answer.`,
       );
     }
-    return { saves, live, token, sshCommands, confirmedAfterMs: Date.now() - armedAt };
+    return {
+      saves,
+      live,
+      token,
+      sshCommands,
+      newConnections: fresh === session ? 0 : 1,
+      confirmedAfterMs: Date.now() - armedAt,
+    };
   } finally {
-    fresh.end();
+    if (fresh !== session) {
+      fresh.end();
+    }
   }
 }
 
@@ -563,7 +578,7 @@ async function converge(
     token = applied.token;
     confirmedAfterMs = applied.confirmedAfterMs;
     sshCommands += applied.sshCommands;
-    newConnections = 1;
+    newConnections = applied.newConnections;
   } else if (persist) {
     const state = bootFileState(desired, read);
     if (!state.ipv4 || !state.ipv6) {
@@ -601,7 +616,6 @@ function inputsOf(props: FirewallOutputs): FirewallResourceInputs {
     effective: props.effective,
     ...(props.clusterAdminSources === undefined ? {} : { clusterAdminSources: props.clusterAdminSources }),
     ...(props.edition === undefined ? {} : { edition: props.edition }),
-    resolved: props.resolved,
   };
 }
 
@@ -650,11 +664,13 @@ async function check(_olds: FirewallResourceInputs, news: FirewallResourceInputs
   }
   if (request.effective === null) {
     // config.yml is applied in this very run: the ports are known only then.
-    return { inputs: { ...news, resolved: UNKNOWN, rules: UNKNOWN, rulesOrder: UNKNOWN }, failures: [] };
+    return { inputs: { ...news, rules: UNKNOWN, rulesOrder: UNKNOWN }, failures: [] };
   }
   const rules = plannedRules(planUnchecked(result.resolved.inputs), result.resolved.options.persist);
   return {
-    inputs: { ...news, resolved: result.resolved, rules, rulesOrder: rulesOrder(rules) },
+    // `resolved` stays out of the inputs (the outputs keep it for refresh and delete): it is recomputed
+    // from these very inputs, and the rules are what the preview shows.
+    inputs: { ...news, rules, rulesOrder: rulesOrder(rules) },
     failures: [],
   };
 }
@@ -676,7 +692,7 @@ async function read(id: string, props: FirewallOutputs) {
   if (!isRecord(props.resolved) || !isRecord(props.resolved.inputs)) {
     return { id, props };
   }
-  const found = await readNode(await sessionFor(props.target));
+  const found = await sharedRead(props.target);
   const desired = planUnchecked(props.resolved.inputs);
   const live = parseLive(found.saves);
   const difference = diffFirewall(desired, live);

@@ -1,9 +1,10 @@
 import * as pulumi from "@pulumi/pulumi";
+import { packagedProvider } from "../common/packaged";
 
 import type { NodeTarget } from "../transport/target";
 import type { Family, HandbookEdition, Policy } from "./inputs";
 import type { RuleMap } from "./lines";
-import { firewallProvider, type ApplyReport, type FirewallDrift } from "./provider";
+import { type ApplyReport, type FirewallDrift } from "./provider";
 import type { ConfigScalar, FirewallSettings, ResolvedFirewall } from "./settings";
 
 export interface FirewallArgs {
@@ -52,7 +53,7 @@ export class Firewall extends pulumi.dynamic.Resource {
 
   constructor(name: string, args: FirewallArgs, opts?: pulumi.CustomResourceOptions) {
     super(
-      firewallProvider,
+      packagedProvider("firewall"),
       name,
       {
         clusterAdminSources: [],

@@ -1,6 +1,7 @@
 import * as pulumi from "@pulumi/pulumi";
+import { packagedProvider } from "../common/packaged";
 import type { ProbeResult } from "./probes";
-import { type GatedNode, healthGateProvider } from "./provider";
+import { type GatedNode } from "./provider";
 
 export interface HealthGateArgs {
   /** Wave number, 0 for the canary wave. */
@@ -15,6 +16,13 @@ export class HealthGate extends pulumi.dynamic.Resource {
   declare readonly results: pulumi.Output<Record<string, ProbeResult[]>>;
 
   constructor(name: string, args: HealthGateArgs, opts?: pulumi.CustomResourceOptions) {
-    super(healthGateProvider, name, { ...args, results: undefined }, opts, "ngcp-fleet", "HealthGate");
+    super(
+      packagedProvider("healthGate"),
+      name,
+      { ...args, results: undefined },
+      opts,
+      "ngcp-fleet",
+      "HealthGate",
+    );
   }
 }

@@ -66,8 +66,8 @@ export const MYSQL_SETTINGS: readonly string[] = [
   "writeRootOptionFile",
 ];
 
-const CONSTANTS_YML = "/etc/ngcp-config/constants.yml";
-const SIPWISE_CNF = "/etc/mysql/sipwise.cnf";
+import { nodeSnapshot } from "../common/nodeReads";
+import { CONSTANTS_YML, SIPWISE_CNF } from "../common/nodePaths";
 
 /** One account as the preview shows it: no password, no hash. */
 export interface AccountShape {
@@ -207,9 +207,24 @@ interface NodeServiceUsers {
   readonly protectedNames: string[];
 }
 
-async function readServiceUsers(session: NodeSession): Promise<NodeServiceUsers> {
-  const node = session.target.name;
-  const constants = await session.readFile(CONSTANTS_YML);
+/** Reads a node file: over the session (before a change) or from the node's shared batched read. */
+interface NodeFiles {
+  readonly node: string;
+  readFile(path: string): Promise<Buffer | undefined>;
+}
+
+function sessionFiles(session: NodeSession): NodeFiles {
+  return { node: session.target.name, readFile: (path) => session.readFile(path) };
+}
+
+async function sharedFiles(target: NodeTarget): Promise<NodeFiles> {
+  const snapshot = await nodeSnapshot(target, { files: [CONSTANTS_YML, SIPWISE_CNF, ROOT_OPTION_FILE] });
+  return { node: target.name, readFile: async (path) => snapshot.file(path)?.content ?? undefined };
+}
+
+async function readServiceUsers(files: NodeFiles): Promise<NodeServiceUsers> {
+  const node = files.node;
+  const constants = await files.readFile(CONSTANTS_YML);
   let fromConstants: string[] = [];
   if (constants) {
     try {
@@ -222,15 +237,15 @@ async function readServiceUsers(session: NodeSession): Promise<NodeServiceUsers>
       );
     }
   }
-  const cnf = await session.readFile(SIPWISE_CNF);
+  const cnf = await files.readFile(SIPWISE_CNF);
   const sipwiseCnf = cnf ? parseSipwiseCnf(cnf.toString("utf8")) : undefined;
   const expected = [...new Set([...fromConstants, ...(sipwiseCnf?.user ? [sipwiseCnf.user] : [])])].sort();
   return { expected, protectedNames: protectedUserNames({ fromConstants, sipwiseCnf }) };
 }
 
 /** Root's password as the node's option file holds it (what the last apply set), if the file exists. */
-async function optionFilePassword(session: NodeSession): Promise<string | undefined> {
-  const text = await session.readFile(ROOT_OPTION_FILE);
+async function optionFilePassword(files: NodeFiles): Promise<string | undefined> {
+  const text = await files.readFile(ROOT_OPTION_FILE);
   return text === undefined ? undefined : parseClientOptionFile(text.toString("utf8")).password;
 }
 
@@ -402,12 +417,13 @@ async function converge(
 ): Promise<MysqlCredentialsOutputs> {
   const { target, mysql } = inputs;
   const session = await sessionFor(target);
-  const service = await readServiceUsers(session);
+  const files = sessionFiles(session);
+  const service = await readServiceUsers(files);
   const previouslyManaged = olds?.managed ?? [];
   const declared = declaredOf(mysql);
   const secrets = secretsOf(mysql);
   const detail = detailFilter(declared, previouslyManaged);
-  const fromNode = await optionFilePassword(session);
+  const fromNode = await optionFilePassword(files);
 
   const { server, plan } = await withRoot(target, rootCandidates(mysql, fromNode), async (db) => {
     const before = await readServer(db, detail);
@@ -495,11 +511,11 @@ async function converge(
  */
 async function observeDrift(props: MysqlCredentialsOutputs): Promise<string[]> {
   const { target } = props;
-  const session = await sessionFor(target);
-  const service = await readServiceUsers(session);
+  const files = await sharedFiles(target);
+  const service = await readServiceUsers(files);
   const declared = props.declared ?? { users: [] };
   const managed = props.managed ?? [];
-  const fromNode = await optionFilePassword(session);
+  const fromNode = await optionFilePassword(files);
   const drift: string[] = [];
   if (props.optionFile && fromNode === undefined) {
     drift.push(`${ROOT_OPTION_FILE} is missing (or holds no password)`);
@@ -605,7 +621,8 @@ export const mysqlCredentialsProvider: pulumi.dynamic.ResourceProvider = {
       return;
     }
     const session = await sessionFor(props.target);
-    await withRoot(props.target, rootCandidates(undefined, await optionFilePassword(session)), async (db) => {
+    const files = sessionFiles(session);
+    await withRoot(props.target, rootCandidates(undefined, await optionFilePassword(files)), async (db) => {
       for (const m of managed) {
         try {
           await db.query(`DROP USER IF EXISTS ${quoteAccount(m.user, m.host)}`);

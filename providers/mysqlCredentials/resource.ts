@@ -1,7 +1,8 @@
 import * as pulumi from "@pulumi/pulumi";
+import { packagedProvider } from "../common/packaged";
 import type { NodeTarget } from "../transport/target";
 import type { MysqlCredentialsInputs } from "./inputs";
-import { mysqlCredentialsProvider, type MysqlShape } from "./provider";
+import { type MysqlShape } from "./provider";
 
 export interface MysqlCredentialsArgs {
   /** How to reach the node. */
@@ -39,7 +40,7 @@ export class MysqlCredentials extends pulumi.dynamic.Resource {
 
   constructor(name: string, args: MysqlCredentialsArgs, opts?: pulumi.CustomResourceOptions) {
     super(
-      mysqlCredentialsProvider,
+      packagedProvider("mysqlCredentials"),
       name,
       {
         target: args.target,

@@ -1,5 +1,6 @@
 import type * as pulumi from "@pulumi/pulumi";
 import { checkTarget, type CheckFailure } from "../common/checkTarget";
+import { nodeSnapshot } from "../common/nodeReads";
 import { RemoteCommandError } from "../transport/errors";
 import { sessionFor, type NodeSession } from "../transport/session";
 import type { NodeTarget } from "../transport/target";
@@ -12,7 +13,9 @@ import {
   toNgcpValue,
 } from "./document";
 
-export const CONFIG_YML = "/etc/ngcp-config/config.yml";
+import { CONFIG_YML } from "../common/nodePaths";
+
+export { CONFIG_YML };
 /** The file as it was before our last write, kept off /etc/ngcp-config so ngcpcfg does not commit it. */
 export const PREVIOUS_CONFIG_YML = "/var/lib/ngcp-fleet/config.yml.previous";
 
@@ -84,6 +87,14 @@ function liveValues(text: string, keys: readonly string[]): Record<string, Scala
   return out;
 }
 
+async function sharedConfig(target: NodeTarget): Promise<string> {
+  const file = (await nodeSnapshot(target)).file(CONFIG_YML);
+  if (file === null || file === undefined) {
+    throw new Error(`node ${target.name}: ${CONFIG_YML} is missing: is this a sip:provider CE node?`);
+  }
+  return file.content.toString("utf8");
+}
+
 async function readConfig(session: NodeSession): Promise<string> {
   const text = await session.readFile(CONFIG_YML);
   if (text === undefined) {
@@ -92,8 +103,12 @@ async function readConfig(session: NodeSession): Promise<string> {
   return text.toString("utf8");
 }
 
-async function readState(inputs: NgcpConfigInputs): Promise<Pick<NgcpConfigOutputs, "live" | "effective">> {
-  const text = await readConfig(await sessionFor(inputs.target));
+/** config.yml's owned and watched keys: read now (after an apply), or from the node's shared batched read. */
+async function readState(
+  inputs: NgcpConfigInputs,
+  fresh: boolean,
+): Promise<Pick<NgcpConfigOutputs, "live" | "effective">> {
+  const text = fresh ? await readConfig(await sessionFor(inputs.target)) : await sharedConfig(inputs.target);
   return {
     live: liveValues(text, Object.keys(inputs.settings)),
     effective: liveValues(text, inputs.watchKeys),
@@ -145,7 +160,16 @@ async function converge(
       );
     }
   }
-  return { ...inputs, ...(await readState(inputs)), lastApplyMessage };
+  if (lastApplyMessage === "") {
+    // Nothing written: the file read above is the node's.
+    return {
+      ...inputs,
+      live: liveValues(before, Object.keys(inputs.settings)),
+      effective: liveValues(before, inputs.watchKeys),
+      lastApplyMessage,
+    };
+  }
+  return { ...inputs, ...(await readState(inputs, true)), lastApplyMessage };
 }
 
 export function checkSettings(settings: Record<string, OwnedSetting> | undefined): CheckFailure[] {
@@ -195,7 +219,7 @@ export const ngcpConfigProvider: pulumi.dynamic.ResourceProvider = {
   },
 
   async read(id: string, props: NgcpConfigOutputs) {
-    const state = await readState(props);
+    const state = await readState(props, false);
     // The refreshed inputs carry the live values, so the next preview shows each drifted key as
     // `live => desired` instead of an update with no visible cause.
     const liveSettings = Object.fromEntries(

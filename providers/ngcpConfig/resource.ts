@@ -1,7 +1,8 @@
 import * as pulumi from "@pulumi/pulumi";
+import { packagedProvider } from "../common/packaged";
 import type { NodeTarget } from "../transport/target";
 import type { ScalarValue } from "./document";
-import { ngcpConfigProvider, type OwnedSetting } from "./provider";
+import { type OwnedSetting } from "./provider";
 
 export interface NgcpConfigArgs {
   /** How to reach the node. */
@@ -27,7 +28,7 @@ export class NgcpConfig extends pulumi.dynamic.Resource {
 
   constructor(name: string, args: NgcpConfigArgs, opts?: pulumi.CustomResourceOptions) {
     super(
-      ngcpConfigProvider,
+      packagedProvider("ngcpConfig"),
       name,
       {
         applyTriggers: {},

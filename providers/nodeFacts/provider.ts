@@ -1,8 +1,8 @@
 import type * as pulumi from "@pulumi/pulumi";
-import { sessionFor } from "../transport/session";
 import type { NodeTarget } from "../transport/target";
 import { checkTarget } from "../common/checkTarget";
-import { factsScript, parseFactsReport, type NodeFactsValues } from "./report";
+import { nodeSnapshot, SECTIONS } from "../common/nodeReads";
+import { parseFactsReport, type NodeFactsValues } from "./report";
 
 /** What the provider receives and stores (plain values, no Outputs). */
 export interface NodeFactsInputs {
@@ -11,10 +11,9 @@ export interface NodeFactsInputs {
 
 export type NodeFactsOutputs = NodeFactsInputs & NodeFactsValues;
 
+/** The facts, from the node's shared batched read (NodeFacts is usually the first of a node to read). */
 async function readFacts(target: NodeTarget): Promise<NodeFactsValues> {
-  const session = await sessionFor(target);
-  const { stdout } = await session.script(factsScript());
-  return parseFactsReport(stdout);
+  return parseFactsReport((await nodeSnapshot(target)).section(SECTIONS.facts).stdout);
 }
 
 /**
@@ -27,9 +26,9 @@ export const nodeFactsProvider: pulumi.dynamic.ResourceProvider = {
   },
 
   async diff(_id: string, olds: NodeFactsOutputs, news: NodeFactsInputs) {
-    const changes = ["host", "port", "user", "hostKey"].filter(
-      (key) => olds.target?.[key as keyof NodeTarget] !== news.target[key as keyof NodeTarget],
-    );
+    const place = (t: NodeTarget | undefined) =>
+      [t?.host, t?.port ?? 22, t?.user ?? "root", t?.hostKey].join(" ");
+    const changes = place(olds.target) === place(news.target) ? [] : ["target"];
     return { changes: changes.length > 0, replaces: [], deleteBeforeReplace: false };
   },
 

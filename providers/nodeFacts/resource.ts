@@ -1,6 +1,6 @@
 import * as pulumi from "@pulumi/pulumi";
+import { packagedProvider } from "../common/packaged";
 import type { NodeTarget } from "../transport/target";
-import { nodeFactsProvider } from "./provider";
 
 export interface NodeFactsArgs {
   /** How to reach the node (from the stack's `nodes[]` and `ssh`). */
@@ -18,7 +18,7 @@ export class NodeFacts extends pulumi.dynamic.Resource {
 
   constructor(name: string, args: NodeFactsArgs, opts?: pulumi.CustomResourceOptions) {
     super(
-      nodeFactsProvider,
+      packagedProvider("nodeFacts"),
       name,
       {
         ...args,

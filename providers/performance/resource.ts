@@ -1,7 +1,7 @@
 import * as pulumi from "@pulumi/pulumi";
+import { packagedProvider } from "../common/packaged";
 import type { NodeTarget } from "../transport/target";
 import type { NodeFacts, PerformanceInputs, PerformancePlan } from "./planner";
-import { performanceProfileProvider } from "./provider";
 
 export interface PerformanceProfileArgs {
   /** How to reach the node. */
@@ -20,7 +20,7 @@ export class PerformanceProfile extends pulumi.dynamic.Resource {
 
   constructor(name: string, args: PerformanceProfileArgs, opts?: pulumi.CustomResourceOptions) {
     super(
-      performanceProfileProvider,
+      packagedProvider("performanceProfile"),
       name,
       { ...args, plan: undefined, rootMountOptions: undefined },
       opts,

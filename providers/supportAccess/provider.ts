@@ -6,6 +6,7 @@
 import type * as pulumi from "@pulumi/pulumi";
 import { checkTarget, type CheckFailure } from "../common/checkTarget";
 import { settingsShapeFailures, targetMoved } from "../systemAccounts/providerKit";
+import { nodeSnapshot, SECTIONS } from "../common/nodeReads";
 import { sessionFor, type NodeSession } from "../transport/session";
 import type { NodeTarget } from "../transport/target";
 import {
@@ -44,7 +45,7 @@ function wanted(inputs: SupportAccessInputs): SupportState["state"] {
 }
 
 async function readState(session: NodeSession): Promise<SupportState> {
-  return parseSupportState((await session.script(renderReadScript())).stdout);
+  return parseSupportState((await session.script(renderReadScript(), { readOnly: true })).stdout);
 }
 
 /** The handbook's sequence from where the node is; fails at the first step that does not succeed. */
@@ -130,7 +131,7 @@ export const supportAccessProvider: pulumi.dynamic.ResourceProvider = {
   },
 
   async read(id: string, props: SupportAccessOutputs) {
-    const live = await readState(await sessionFor(props.target));
+    const live = parseSupportState((await nodeSnapshot(props.target)).section(SECTIONS.supportAccess).stdout);
     const drift =
       live.state === wanted(props.supportAccess)
         ? []

@@ -1,6 +1,7 @@
 import * as pulumi from "@pulumi/pulumi";
+import { packagedProvider } from "../common/packaged";
 import type { NodeTarget } from "../transport/target";
-import { supportAccessProvider } from "./provider";
+
 import type { SupportAccessInputs } from "./supportAccess";
 
 export interface SupportAccessArgs {
@@ -28,7 +29,7 @@ export class SupportAccess extends pulumi.dynamic.Resource {
 
   constructor(name: string, args: SupportAccessArgs, opts?: pulumi.CustomResourceOptions) {
     super(
-      supportAccessProvider,
+      packagedProvider("supportAccess"),
       name,
       {
         ...args,

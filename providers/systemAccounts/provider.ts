@@ -9,7 +9,9 @@ import type * as pulumi from "@pulumi/pulumi";
 import { readFileSync } from "node:fs";
 import { utils as sshUtils } from "ssh2";
 import { checkTarget, type CheckFailure } from "../common/checkTarget";
+import { nodeSnapshot, SECTIONS } from "../common/nodeReads";
 import { sessionFor, type NodeSession } from "../transport/session";
+import { READ_ACCOUNTS } from "./nodeReads";
 import { fingerprint, type NodeTarget } from "../transport/target";
 import {
   CDREXPORT,
@@ -202,44 +204,53 @@ interface LiveAccounts {
   readonly shadow: ShadowEntry[];
 }
 
-const READ_ACCOUNTS = [
-  `getent passwd ${ROOT} ${SIPWISE} ${CDREXPORT} || true`,
-  "echo '@@shadow'",
-  `getent shadow ${ROOT} ${CDREXPORT} || true`,
-  "",
-].join("\n");
-
-async function readAccounts(session: NodeSession): Promise<LiveAccounts> {
-  const { stdout } = await session.script(READ_ACCOUNTS);
+function parseAccounts(stdout: string): LiveAccounts {
   const [passwd, shadow = ""] = stdout.split("@@shadow\n");
   return { passwd: parsePasswd(passwd), shadow: parseShadow(shadow) };
 }
+
+async function readAccounts(session: NodeSession): Promise<LiveAccounts> {
+  return parseAccounts((await session.script(READ_ACCOUNTS, { readOnly: true })).stdout);
+}
+
+/** The node's accounts and their authorized_keys files, from the node's shared batched read. */
+async function sharedAccounts(target: NodeTarget): Promise<{ live: LiveAccounts; files: KeyFileReader }> {
+  const snapshot = await nodeSnapshot(target);
+  const live = parseAccounts(snapshot.section(SECTIONS.accounts).stdout);
+  const wanted = [ROOT, SIPWISE, CDREXPORT].flatMap((user) => {
+    const entry = homeOf(live, user);
+    return entry ? authorizedKeysFiles(entry.home) : [];
+  });
+  const missing = wanted.filter((path) => snapshot.file(path) === undefined);
+  const complete = missing.length === 0 ? snapshot : await nodeSnapshot(target, { files: missing });
+  return { live, files: async (path) => complete.file(path)?.content ?? undefined };
+}
+
+/** Reads one file of the node: over the session, or from a snapshot. */
+type KeyFileReader = (path: string) => Promise<Buffer | undefined>;
 
 function homeOf(live: LiveAccounts, user: string): PasswdEntry | undefined {
   return live.passwd.find((p) => p.user === user);
 }
 
-async function readKeyFiles(session: NodeSession, live: LiveAccounts): Promise<LiveKeysFile[]> {
+async function readKeyFiles(read: KeyFileReader, live: LiveAccounts): Promise<LiveKeysFile[]> {
   const files: LiveKeysFile[] = [];
   for (const user of [ROOT, SIPWISE]) {
     const entry = homeOf(live, user);
     for (const path of entry ? authorizedKeysFiles(entry.home) : []) {
-      files.push({ user, path, text: (await session.readFile(path))?.toString("utf8") });
+      files.push({ user, path, text: (await read(path))?.toString("utf8") });
     }
   }
   return files;
 }
 
-async function readCdrexportKeys(
-  session: NodeSession,
-  live: LiveAccounts,
-): Promise<LiveKeysFile | undefined> {
+async function readCdrexportKeys(read: KeyFileReader, live: LiveAccounts): Promise<LiveKeysFile | undefined> {
   const entry = homeOf(live, CDREXPORT);
   if (!entry) {
     return undefined;
   }
   const path = authorizedKeysFiles(entry.home)[0];
-  return { user: CDREXPORT, path, text: (await session.readFile(path))?.toString("utf8") };
+  return { user: CDREXPORT, path, text: (await read(path))?.toString("utf8") };
 }
 
 /** Writes one authorized_keys file with the owner's ids, creating its 0700 `.ssh` directory if needed. */
@@ -347,14 +358,17 @@ async function converge(
   }
 
   // cdrexport's keys, then the wipe of root's and sipwise's preinstalled keys.
-  const cdrKeys = planCdrexportKeys(settings, await readCdrexportKeys(session, live));
+  const cdrKeys = planCdrexportKeys(
+    settings,
+    await readCdrexportKeys((path) => session.readFile(path), live),
+  );
   const cdrOwner = homeOf(live, CDREXPORT);
   if (cdrKeys && cdrOwner) {
     await writeKeysFile(session, cdrOwner, cdrKeys);
     changes.push(cdrKeys.description);
   }
   const deployer = deployerKeyFingerprint(target);
-  for (const change of planKeyWipe(settings, await readKeyFiles(session, live))) {
+  for (const change of planKeyWipe(settings, await readKeyFiles((path) => session.readFile(path), live))) {
     const owner = homeOf(live, change.user);
     if (!owner) {
       continue;
@@ -396,8 +410,7 @@ async function converge(
 
 /** What refresh finds: a password changed with `passwd`, a lock removed, keys added or removed by hand. */
 async function observeDrift(props: SystemAccountsOutputs): Promise<string[]> {
-  const session = await sessionFor(props.target);
-  const live = await readAccounts(session);
+  const { live, files } = await sharedAccounts(props.target);
   const drift: string[] = [];
   for (const [user, recorded] of Object.entries(props.hashFingerprints ?? {})) {
     const entry = live.shadow.find((s) => s.user === user);
@@ -418,8 +431,8 @@ async function observeDrift(props: SystemAccountsOutputs): Promise<string[]> {
     drift.push(`password login of ${CDREXPORT} was enabled on the node (the stack wants key login only)`);
   }
   const declared = props.shape ? keysOnly(props.shape) : {};
-  const cdrKeys = planCdrexportKeys(declared, await readCdrexportKeys(session, live));
-  const wipe = planKeyWipe(declared, await readKeyFiles(session, live));
+  const cdrKeys = planCdrexportKeys(declared, await readCdrexportKeys(files, live));
+  const wipe = planKeyWipe(declared, await readKeyFiles(files, live));
   drift.push(
     ...[...(cdrKeys ? [cdrKeys] : []), ...wipe].map((c) => `${c.description} (changed outside the stack)`),
   );

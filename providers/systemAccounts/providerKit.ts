@@ -61,7 +61,8 @@ export function sameValue(a: unknown, b: unknown): boolean {
 
 /** The target fields whose change means "another machine": worth converging again. */
 export function targetMoved(olds: NodeTarget | undefined, news: NodeTarget): boolean {
-  return (["name", "host", "port", "user"] as const).some((k) => (olds?.[k] ?? null) !== (news[k] ?? null));
+  const place = (t: NodeTarget | undefined) => [t?.name, t?.host, t?.port ?? 22, t?.user ?? "root"].join(" ");
+  return place(olds) !== place(news);
 }
 
 /** An error's message with every secret replaced by `[secret]`. */
@@ -117,7 +118,15 @@ export function unseal(sealed: string, key: Buffer): string | undefined {
 }
 
 /** Where a node keeps the key of {@link seal} (created by the first provider that needs it). */
-export const CREDENTIALS_KEY_FILE = "/var/lib/ngcp-fleet/credentials.key";
+import { CREDENTIALS_KEY_FILE } from "../common/nodePaths";
+
+export { CREDENTIALS_KEY_FILE };
+
+/** The sealing key in the text of {@link CREDENTIALS_KEY_FILE}, when it holds a valid one. */
+export function keyOf(text: string | undefined): Buffer | undefined {
+  const key = Buffer.from(text?.trim() ?? "", "base64");
+  return key.length === 32 ? key : undefined;
+}
 
 /** The node's sealing key, created (32 random bytes, 0600 root, in a 0700 directory) when missing. */
 export async function nodeSealingKey(
@@ -128,12 +137,9 @@ export async function nodeSealingKey(
   },
   create: boolean,
 ): Promise<Buffer | undefined> {
-  const text = (await session.readFile(CREDENTIALS_KEY_FILE))?.toString("utf8").trim();
-  if (text) {
-    const key = Buffer.from(text, "base64");
-    if (key.length === 32) {
-      return key;
-    }
+  const existing = keyOf((await session.readFile(CREDENTIALS_KEY_FILE))?.toString("utf8"));
+  if (existing !== undefined) {
+    return existing;
   }
   if (!create) {
     return undefined;

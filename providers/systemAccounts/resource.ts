@@ -1,7 +1,8 @@
 import * as pulumi from "@pulumi/pulumi";
+import { packagedProvider } from "../common/packaged";
 import type { NodeTarget } from "../transport/target";
 import type { SystemAccountsInputs } from "./inputs";
-import { systemAccountsProvider, type SystemAccountsShape } from "./provider";
+import { type SystemAccountsShape } from "./provider";
 
 export interface SystemAccountsArgs {
   /** How to reach the node. */
@@ -30,7 +31,7 @@ export class SystemAccounts extends pulumi.dynamic.Resource {
 
   constructor(name: string, args: SystemAccountsArgs, opts?: pulumi.CustomResourceOptions) {
     super(
-      systemAccountsProvider,
+      packagedProvider("systemAccounts"),
       name,
       {
         target: args.target,

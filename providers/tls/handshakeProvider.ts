@@ -31,7 +31,9 @@ export interface TlsHandshakeCheckInputs {
   readonly probes?: HandshakeProbe[];
 }
 
-export interface TlsHandshakeCheckOutputs extends TlsHandshakeCheckInputs {
+export interface TlsHandshakeCheckOutputs extends Omit<TlsHandshakeCheckInputs, "handshakes" | "effective"> {
+  readonly handshakes?: HandshakeCheck[];
+  readonly effective?: Record<string, unknown>;
   readonly probes: HandshakeProbe[];
   /** Port → SHA-256 fingerprint served at the last check or refresh. */
   readonly served: Record<string, string>;
@@ -63,7 +65,16 @@ async function runChecks(inputs: TlsHandshakeCheckInputs): Promise<TlsHandshakeC
         "node's services (ngcpcfg apply output, the service's log) and run up again.",
     );
   }
-  return { ...inputs, probes, served: servedOf(outcomes), mismatches: [] };
+  return storedOutputs({ ...inputs, probes, served: servedOf(outcomes), mismatches: [] });
+}
+
+/**
+ * What the state keeps: the probes (ports and accepted fingerprints, derived from `handshakes` and
+ * `effective`, which stay in the inputs only) and what the ports served.
+ */
+export function storedOutputs(outputs: TlsHandshakeCheckOutputs): TlsHandshakeCheckOutputs {
+  const { handshakes: _handshakes, effective: _effective, ...kept } = outputs;
+  return kept;
 }
 
 export const tlsHandshakeCheckProvider: pulumi.dynamic.ResourceProvider = {
@@ -96,15 +107,7 @@ export const tlsHandshakeCheckProvider: pulumi.dynamic.ResourceProvider = {
       (props.probes ?? []).map((probe) => probeUntilServed(props.host, probe, { deadlineMs: 0 })),
     );
     const mismatches = outcomes.filter((o) => !o.ok).map((o) => describeMismatch(props.node, props.host, o));
-    const inputs: TlsHandshakeCheckInputs = {
-      node: props.node,
-      host: props.host,
-      handshakes: props.handshakes,
-      effective: props.effective,
-      filesRevision: props.filesRevision,
-      probes: props.probes,
-    };
-    return { id, props: { ...props, served: servedOf(outcomes), mismatches }, inputs };
+    return { id, props: storedOutputs({ ...props, served: servedOf(outcomes), mismatches }) };
   },
 
   async delete() {

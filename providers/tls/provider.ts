@@ -13,7 +13,9 @@ import type * as pulumi from "@pulumi/pulumi";
 import { createHash } from "node:crypto";
 import { checkTarget, type CheckFailure } from "../common/checkTarget";
 import { getKey, hasKey, leaves, parseConfig, type ConfigDocument } from "../ngcpConfig/document";
+import { nodeSnapshot } from "../common/nodeReads";
 import { sessionFor, type NodeSession } from "../transport/session";
+import { readNow, type NodeSnapshot, type SnapshotRequest } from "../transport/snapshot";
 import type { NodeTarget } from "../transport/target";
 import { planProbes, servedFingerprint } from "./handshake";
 import { parseTlsInputs, type TlsInputs, type TlsMode } from "./inputs";
@@ -104,7 +106,13 @@ export interface TlsCertificateOutput {
   readonly keyPath: string;
 }
 
-export interface TlsCertificatesOutputs extends TlsCertificatesInputs {
+/** Outputs as stored: everything but `tls` (states written before 0.1 kept it; they lose it here). */
+export function withoutKeyMaterial<T extends object>(outputs: T & { tls?: unknown }): Omit<T, "tls"> {
+  const { tls: _keys, ...rest } = outputs;
+  return rest;
+}
+
+export interface TlsCertificatesOutputs extends Omit<TlsCertificatesInputs, "tls"> {
   readonly plan: TlsPublicPlan;
   readonly certificates: Partial<Record<TlsServiceName, TlsCertificateOutput>>;
   /** How the node departed from what was installed, found by the last refresh; empty after an update. */
@@ -257,36 +265,25 @@ export function tlsApplyTriggers(plan: TlsPublicPlan): Record<string, string> {
   return triggers;
 }
 
-async function readConfigDoc(session: NodeSession): Promise<ConfigDocument> {
-  const text = await session.readFile(CONFIG_YML);
-  if (text === undefined) {
-    throw new Error(`node ${session.target.name}: ${CONFIG_YML} is missing: is this a sip:provider CE node?`);
+function configDocOf(snapshot: NodeSnapshot): ConfigDocument {
+  const file = snapshot.file(CONFIG_YML);
+  if (file === null || file === undefined) {
+    throw new Error(`node ${snapshot.node}: ${CONFIG_YML} is missing: is this a sip:provider CE node?`);
   }
-  return parseConfig(text.toString("utf8"));
+  return parseConfig(file.content.toString("utf8"));
 }
 
-/** Modes of files (octal permission bits), one `stat` for all; missing files are left out. */
-async function fileModes(session: NodeSession, paths: readonly string[]): Promise<Record<string, number>> {
-  if (paths.length === 0) {
-    return {};
-  }
-  // Exit 1 only means some file is missing; those print nothing on stdout.
-  const result = await session.exec(["stat", "-c", "%a %n", "--", ...paths], { okExitCodes: [0, 1] });
-  const modes: Record<string, number> = {};
-  for (const line of result.stdout.split("\n")) {
-    const match = /^([0-7]+) (.+)$/.exec(line);
-    if (match !== null) {
-      modes[match[2]] = parseInt(match[1], 8);
-    }
-  }
-  return modes;
+/** The certificate and key files of the planned services, and config.yml: what a refresh or update reads. */
+function liveRequest(plan: TlsPublicPlan): SnapshotRequest {
+  const paths = Object.values(plan.services).flatMap((s) => (s ? [s.certPath, s.keyPath] : []));
+  return { files: [CONFIG_YML, ...new Set(paths)] };
 }
 
-async function readNodeFile(session: NodeSession, path: string, mode: number | undefined): Promise<ReadFile> {
-  const data = await session.readFile(path);
-  return data === undefined
+function readNodeFile(snapshot: NodeSnapshot, path: string): ReadFile {
+  const file = snapshot.file(path);
+  return file === null || file === undefined
     ? null
-    : { content: data.toString("utf8"), ...(mode !== undefined ? { mode } : {}) };
+    : { content: file.content.toString("utf8"), mode: file.mode };
 }
 
 function configString(doc: ConfigDocument, path: string): string | undefined {
@@ -299,24 +296,17 @@ function configString(doc: ConfigDocument, path: string): string | undefined {
  * `liveServiceFacts`), their config keys, and, with `probe`, what each port serves.
  */
 async function readLive(
-  session: NodeSession,
+  snapshot: NodeSnapshot,
   plan: TlsPublicPlan,
   doc: ConfigDocument,
-  probe: boolean,
+  probeHost: string | undefined,
 ): Promise<TlsLiveFacts> {
   const entries = TLS_SERVICES.flatMap((service) => {
     const s = plan.services[service];
     return s === undefined ? [] : [[service, s] as const];
   });
-  const paths = [...new Set(entries.flatMap(([, s]) => [s.certPath, s.keyPath]))];
-  const modes = await fileModes(session, paths);
-  const files: Record<string, ReadFile> = {};
-  for (const path of paths) {
-    files[path] = await readNodeFile(session, path, modes[path]);
-  }
-  const served: Partial<Record<TlsServiceName, string>> = probe
-    ? await servedMismatches(session, plan, doc)
-    : {};
+  const served: Partial<Record<TlsServiceName, string>> =
+    probeHost !== undefined ? await servedMismatches(probeHost, plan, doc) : {};
   const services: Partial<Record<TlsServiceName, TlsServiceLive>> = {};
   for (const [service, s] of entries) {
     const config: Record<string, string | undefined> = {};
@@ -330,8 +320,8 @@ async function readLive(
     }
     services[service] = liveServiceFacts({
       service,
-      certFile: files[s.certPath] ?? null,
-      keyFile: files[s.keyPath] ?? null,
+      certFile: readNodeFile(snapshot, s.certPath),
+      keyFile: readNodeFile(snapshot, s.keyPath),
       config,
       ...(served[service] !== undefined ? { servedSha256Fingerprint: served[service] } : {}),
     });
@@ -346,7 +336,7 @@ async function readLive(
  * that does not answer is left out (the handshake check reports that after an apply; refresh stays quiet).
  */
 async function servedMismatches(
-  session: NodeSession,
+  host: string,
   plan: TlsPublicPlan,
   doc: ConfigDocument,
 ): Promise<Partial<Record<TlsServiceName, string>>> {
@@ -364,7 +354,7 @@ async function servedMismatches(
   await Promise.all(
     probes.map(async (probe) => {
       try {
-        const served = await servedFingerprint(session.target.host, probe.port, {
+        const served = await servedFingerprint(host, probe.port, {
           ...(probe.serverName !== undefined ? { serverName: probe.serverName } : {}),
           timeoutMs: 3000,
         });
@@ -501,9 +491,9 @@ async function converge(
   const install = planTlsInstall(parsed(inputs.tls), now);
   const session = await sessionFor(inputs.target);
   const written = await writeFiles(session, install, only);
+  // The outputs keep no key material: `tls` stays in the inputs alone (secret), where update finds it.
   return {
     target: inputs.target,
-    tls: inputs.tls,
     plan: inputs.plan,
     certificates: certificatesOf(inputs.plan, now),
     drift: [],
@@ -529,7 +519,7 @@ export const tlsCertificatesProvider: pulumi.dynamic.ResourceProvider = {
     let doc: ConfigDocument | undefined;
     if (isKnown(news.target)) {
       try {
-        doc = await readConfigDoc(await sessionFor(news.target));
+        doc = configDocOf(await nodeSnapshot(news.target));
       } catch (err) {
         return {
           inputs: news,
@@ -562,9 +552,8 @@ export const tlsCertificatesProvider: pulumi.dynamic.ResourceProvider = {
       throw new Error(`node ${news.target.name}: the TLS plan is missing; run preview to see why`);
     }
     // Rewrite only what differs on the node from what is wanted (rotation, drift, a lost file or mode).
-    const session = await sessionFor(news.target);
-    const doc = await readConfigDoc(session);
-    const live = await readLive(session, news.plan, doc, false);
+    const snapshot = await readNow(news.target, liveRequest(news.plan));
+    const live = await readLive(snapshot, news.plan, configDocOf(snapshot), undefined);
     const diff = diffTls(
       desiredOf(news.plan),
       live,
@@ -575,21 +564,21 @@ export const tlsCertificatesProvider: pulumi.dynamic.ResourceProvider = {
   },
 
   async read(id: string, props: TlsCertificatesOutputs) {
-    const session = await sessionFor(props.target);
-    const doc = await readConfigDoc(session);
-    const live = await readLive(session, props.plan, doc, true);
+    const snapshot = await nodeSnapshot(props.target, liveRequest(props.plan));
+    const live = await readLive(snapshot, props.plan, configDocOf(snapshot), props.target.host);
     const diff = diffTls(desiredOf(props.plan), live);
     const drift = diff.hasChanges ? [...diff.summary] : [];
-    const inputs: TlsCertificatesInputs = {
-      target: props.target,
-      tls: props.tls,
-      plan: drift.length > 0 ? liveView(props.plan, live) : props.plan,
-    };
-    return {
-      id,
-      props: { ...props, certificates: certificatesOf(props.plan, new Date()), drift },
-      inputs,
-    };
+    const outputs = withoutKeyMaterial({
+      ...props,
+      certificates: certificatesOf(props.plan, new Date()),
+      drift,
+    });
+    if (drift.length === 0) {
+      return { id, props: outputs };
+    }
+    // The refreshed inputs show the node as it is, so the next preview shows `live => desired` per service.
+    // (They cannot carry `tls`, which the outputs do not keep; the preview shows it added back.)
+    return { id, props: outputs, inputs: { target: props.target, plan: liveView(props.plan, live) } };
   },
 
   async delete(_id: string, props: TlsCertificatesOutputs) {

@@ -1,10 +1,10 @@
 import * as pulumi from "@pulumi/pulumi";
+import { packagedProvider } from "../common/packaged";
 import type { NodeTarget } from "../transport/target";
 import type { HandshakeProbe } from "./handshake";
-import { tlsHandshakeCheckProvider } from "./handshakeProvider";
 import type { TlsInputs } from "./inputs";
 import type { HandshakeCheck } from "./planner";
-import { tlsCertificatesProvider, type TlsCertificateOutput, type TlsPublicPlan } from "./provider";
+import type { TlsCertificateOutput, TlsPublicPlan } from "./provider";
 import type { TlsServiceName } from "./services";
 
 export interface TlsCertificatesArgs {
@@ -36,7 +36,7 @@ export class TlsCertificates extends pulumi.dynamic.Resource {
 
   constructor(name: string, args: TlsCertificatesArgs, opts?: pulumi.CustomResourceOptions) {
     super(
-      tlsCertificatesProvider,
+      packagedProvider("tlsCertificates"),
       name,
       { ...args, plan: undefined, certificates: undefined, drift: undefined, written: undefined },
       // `tls` holds private keys: secret in state whatever the caller passed.
@@ -74,7 +74,7 @@ export class TlsHandshakeCheck extends pulumi.dynamic.Resource {
 
   constructor(name: string, args: TlsHandshakeCheckArgs, opts?: pulumi.CustomResourceOptions) {
     super(
-      tlsHandshakeCheckProvider,
+      packagedProvider("tlsHandshakeCheck"),
       name,
       { ...args, probes: undefined, served: undefined, mismatches: undefined },
       opts,

@@ -4,3 +4,4 @@ export * from "./quote";
 export * from "./redact";
 export * from "./session";
 export * from "./target";
+export * from "./snapshot";

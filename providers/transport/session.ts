@@ -20,6 +20,11 @@ export interface ExecOptions {
   readonly secrets?: readonly (string | undefined)[];
   /** Exit codes that are not failures (e.g. `grep` returning 1). @default [0] */
   readonly okExitCodes?: readonly number[];
+  /**
+   * The command only reads. Any other command counts as a change of the node: snapshots taken before it
+   * (transport/snapshot.ts) are not used again. @default false
+   */
+  readonly readOnly?: boolean;
 }
 
 export interface ExecResult {
@@ -110,6 +115,9 @@ export class NodeSession {
 
   private async execLine(line: string, options: ExecOptions): Promise<ExecResult> {
     const node = this.target.name;
+    if (options.readOnly !== true) {
+      changedNode(this.target);
+    }
     const shown = redact(line, options.secrets);
     const timeoutMs = options.timeoutMs ?? this.target.commandTimeoutMs ?? 120_000;
     await this.acquireChannel();
@@ -207,6 +215,7 @@ export class NodeSession {
    * sees the old file or the new one, never half of either.
    */
   async writeFileAtomic(path: string, data: string | Buffer, options: WriteFileOptions = {}): Promise<void> {
+    changedNode(this.target);
     const mode = options.mode ?? 0o644;
     const slash = path.lastIndexOf("/");
     if (slash < 0) {
@@ -367,6 +376,8 @@ export function connect(target: NodeTarget): Promise<NodeSession> {
 interface Pool {
   sessions: Map<string, Promise<NodeSession>>;
   opened: Map<string, number>;
+  /** Per node: how many times this process changed it (see ExecOptions.readOnly). */
+  generations: Map<string, number>;
 }
 
 /**
@@ -377,9 +388,26 @@ interface Pool {
 function pool(): Pool {
   const holder = globalThis as unknown as { __ngcpFleetSshPool?: Pool };
   if (!holder.__ngcpFleetSshPool) {
-    holder.__ngcpFleetSshPool = { sessions: new Map(), opened: new Map() };
+    holder.__ngcpFleetSshPool = { sessions: new Map(), opened: new Map(), generations: new Map() };
   }
   return holder.__ngcpFleetSshPool;
+}
+
+/** The node as a place (login, address, port), whatever the connection. */
+function nodeKey(target: NodeTarget): string {
+  return `${target.user ?? "root"}@${target.host}:${target.port ?? 22}`;
+}
+
+/** Records that this process is changing the node: snapshots taken before are stale. */
+function changedNode(target: NodeTarget): void {
+  const { generations } = pool();
+  const key = nodeKey(target);
+  generations.set(key, (generations.get(key) ?? 0) + 1);
+}
+
+/** How many changes this process made to the node so far (a snapshot is good while this stays put). */
+export function nodeGeneration(target: NodeTarget): number {
+  return pool().generations.get(nodeKey(target)) ?? 0;
 }
 
 function poolKey(target: NodeTarget): string {

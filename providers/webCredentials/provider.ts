@@ -12,6 +12,7 @@ import { checkTarget } from "../common/checkTarget";
 import type { CandidateSource } from "../systemAccounts/loginCandidates";
 import {
   newSalt,
+  keyOf,
   nodeSealingKey,
   redactedMessage,
   sameValue,
@@ -22,6 +23,8 @@ import {
   underKey,
   unseal,
 } from "../systemAccounts/providerKit";
+import { nodeSnapshot } from "../common/nodeReads";
+import { CREDENTIALS_KEY_FILE } from "../common/nodePaths";
 import { sessionFor, type NodeSession } from "../transport/session";
 import type { NodeTarget } from "../transport/target";
 import {
@@ -311,7 +314,8 @@ async function converge(
 /** Refresh: log in with each applied password (unsealed with the node's key); refused = changed by hand. */
 async function observeDrift(props: WebCredentialsOutputs): Promise<string[]> {
   const session = await sessionFor(props.target);
-  const key = await nodeSealingKey(session, false);
+  const snapshot = await nodeSnapshot(props.target);
+  const key = keyOf(snapshot.file(CREDENTIALS_KEY_FILE)?.content.toString("utf8"));
   const drift: string[] = [];
   for (const [login, sealedText] of Object.entries(props.sealed ?? {})) {
     const password = key ? unseal(sealedText, key) : undefined;

@@ -1,7 +1,7 @@
 import * as pulumi from "@pulumi/pulumi";
+import { packagedProvider } from "../common/packaged";
 import type { NodeTarget } from "../transport/target";
 import type { WebCredentialsInputs } from "./planner";
-import { webCredentialsProvider } from "./provider";
 
 export interface WebCredentialsArgs {
   /** How to reach the node. */
@@ -30,7 +30,7 @@ export class WebCredentials extends pulumi.dynamic.Resource {
 
   constructor(name: string, args: WebCredentialsArgs, opts?: pulumi.CustomResourceOptions) {
     super(
-      webCredentialsProvider,
+      packagedProvider("webCredentials"),
       name,
       {
         target: args.target,

@@ -75,13 +75,26 @@ function keyLines(pem: string): string[] {
 }
 
 /** The outputs of the one resource of a type in an exported deployment. */
-function resourceOutputs(state: Deployment, type: string): Record<string, unknown> {
+function resourceState(
+  state: Deployment,
+  type: string,
+): { inputs?: Record<string, unknown>; outputs?: Record<string, unknown> } {
   const resources = (
-    state.deployment as { resources?: { type: string; outputs?: Record<string, unknown> }[] }
+    state.deployment as {
+      resources?: { type: string; inputs?: Record<string, unknown>; outputs?: Record<string, unknown> }[];
+    }
   ).resources;
   const found = (resources ?? []).filter((r) => r.type.endsWith(`:${type}`));
   assert.equal(found.length, 1, `one ${type} in the state`);
-  return found[0].outputs ?? {};
+  return found[0];
+}
+
+function resourceOutputs(state: Deployment, type: string): Record<string, unknown> {
+  return resourceState(state, type).outputs ?? {};
+}
+
+function resourceInputs(state: Deployment, type: string): Record<string, unknown> {
+  return resourceState(state, type).inputs ?? {};
 }
 
 function changes(result: UpResult, op: OpType): number {
@@ -427,9 +440,18 @@ describe("e2e: TLS certificates (handbook 15.4) on one node", function () {
         }
       }
     }
-    // AND the inputs are there as secrets, the certificates by fingerprint
-    const tls = resourceOutputs(JSON.parse(exported) as Deployment, "TlsCertificates");
-    assert.ok(typeof tls.tls === "object" && tls.tls !== null && "ciphertext" in tls.tls, "tls is a secret");
+    // AND the key material is in the inputs alone, as a secret; the outputs name certificates by fingerprint
+    const deployment = JSON.parse(exported) as Deployment;
+    const inputs = resourceInputs(deployment, "TlsCertificates");
+    assert.ok(
+      typeof inputs.tls === "object" && inputs.tls !== null && "ciphertext" in inputs.tls,
+      "tls is a secret",
+    );
+    assert.equal(
+      "tls" in resourceOutputs(deployment, "TlsCertificates"),
+      false,
+      "the outputs keep no key material",
+    );
     assert.ok(exported.includes(fingerprint(pki.rsaLeaf)));
   });
 });

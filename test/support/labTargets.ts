@@ -1,3 +1,4 @@
+import { forgetSnapshots } from "../../providers/transport/snapshot";
 import { execFileSync } from "node:child_process";
 import { labStatus } from "../../lab";
 import type { NodeTarget } from "../../providers/transport/target";
@@ -44,20 +45,26 @@ export function nodeShell(name: string, command: string, input?: string): string
   if (!node) {
     throw new Error(`lab node ${name} is not up`);
   }
-  return execFileSync(
-    "ssh",
-    [
-      "-i",
-      status.deployerKey,
-      "-o",
-      `UserKnownHostsFile=${status.knownHosts}`,
-      "-o",
-      "StrictHostKeyChecking=yes",
-      "-o",
-      "BatchMode=yes",
-      `root@${node.address}`,
-      command,
-    ],
-    { input, encoding: "utf8", timeout: 60_000 },
-  );
+  // A command from outside may change the node: the provider methods this test process calls next must read
+  // it afresh, as the next `pulumi` command's provider process would (transport/snapshot.ts).
+  try {
+    return execFileSync(
+      "ssh",
+      [
+        "-i",
+        status.deployerKey,
+        "-o",
+        `UserKnownHostsFile=${status.knownHosts}`,
+        "-o",
+        "StrictHostKeyChecking=yes",
+        "-o",
+        "BatchMode=yes",
+        `root@${node.address}`,
+        command,
+      ],
+      { input, encoding: "utf8", timeout: 60_000 },
+    );
+  } finally {
+    forgetSnapshots();
+  }
 }

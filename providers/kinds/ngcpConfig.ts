@@ -1,0 +1,4 @@
+// The ngcpConfig resource's provider as the engine stores it: a reference to this module (see ../common/packaged.ts).
+import { lazyProvider } from "../common/lazyProvider";
+
+export = lazyProvider("ngcpConfig");
