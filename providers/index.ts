@@ -8,15 +8,15 @@ import { packaged, restateWithout } from "./common/layout";
 import type { ProviderKind, ProviderPackage } from "./common/packaged";
 import { firewallProvider } from "./firewall/provider";
 import { healthGateProvider } from "./health/provider";
-import { mysqlCredentialsProvider } from "./mysqlCredentials/provider";
+import { mysqlCredentialsProvider, mysqlUnchanged } from "./mysqlCredentials/provider";
 import { ngcpConfigProvider } from "./ngcpConfig/provider";
 import { nodeFactsProvider } from "./nodeFacts/provider";
 import { performanceProfileProvider } from "./performance/provider";
 import { supportAccessProvider } from "./supportAccess/provider";
-import { systemAccountsProvider } from "./systemAccounts/provider";
+import { systemAccountsProvider, systemAccountsUnchanged } from "./systemAccounts/provider";
 import { tlsHandshakeCheckProvider } from "./tls/handshakeProvider";
 import { tlsCertificatesProvider } from "./tls/provider";
-import { webCredentialsProvider } from "./webCredentials/provider";
+import { webCredentialsProvider, webCredentialsUnchanged } from "./webCredentials/provider";
 import { readFileSync } from "node:fs";
 import { join } from "node:path";
 
@@ -39,14 +39,16 @@ export const version = packageVersion();
 export const providers: ProviderPackage["providers"] = {
   nodeFacts: packaged(nodeFactsProvider, version),
   performanceProfile: packaged(performanceProfileProvider, version),
-  mysqlCredentials: packaged(mysqlCredentialsProvider, version),
+  mysqlCredentials: packaged(mysqlCredentialsProvider, version, { unchanged: mysqlUnchanged }),
   backupSchedule: packaged(backupScheduleProvider, version),
   firewall: packaged(firewallProvider, version),
-  tlsCertificates: packaged(tlsCertificatesProvider, version, restateWithout("tls")),
-  tlsHandshakeCheck: packaged(tlsHandshakeCheckProvider, version, restateWithout("handshakes", "effective")),
-  systemAccounts: packaged(systemAccountsProvider, version),
+  tlsCertificates: packaged(tlsCertificatesProvider, version, { restate: restateWithout("tls") }),
+  tlsHandshakeCheck: packaged(tlsHandshakeCheckProvider, version, {
+    restate: restateWithout("handshakes", "effective"),
+  }),
+  systemAccounts: packaged(systemAccountsProvider, version, { unchanged: systemAccountsUnchanged }),
   supportAccess: packaged(supportAccessProvider, version),
-  webCredentials: packaged(webCredentialsProvider, version),
+  webCredentials: packaged(webCredentialsProvider, version, { unchanged: webCredentialsUnchanged }),
   ngcpConfig: packaged(ngcpConfigProvider, version),
   healthGate: packaged(healthGateProvider, version),
 } satisfies Record<ProviderKind, unknown>;

@@ -49,12 +49,26 @@ export function restateWithout(...keys: readonly string[]): Restate {
     Object.fromEntries(Object.entries({ ...olds, ...news }).filter(([key]) => !keys.includes(key)));
 }
 
+/** The SDK's parameter types of `diff`: each implementation types its own olds and news, as for `diff`. */
+type DiffParameters = Parameters<NonNullable<pulumi.dynamic.ResourceProvider["diff"]>>;
+
+export interface LayoutOptions {
+  /** The outputs an adoption stores (default: the stored outputs with the new inputs over them). */
+  readonly restate?: Restate;
+  /**
+   * For an implementation whose `diff` leaves input changes to the engine (no verdict, `changes`
+   * undefined): whether the new inputs are what the last write applied. Only asked when adopting.
+   */
+  readonly unchanged?: (olds: DiffParameters[1], news: DiffParameters[2]) => Promise<boolean>;
+}
+
 /** The implementation as the package exports it: versioned outputs, and adoption of earlier states. */
 export function packaged(
   implementation: ProviderMethods,
   version: string,
-  restate: Restate = defaultRestate,
+  options: LayoutOptions = {},
 ): PackagedProvider {
+  const restate = options.restate ?? defaultRestate;
   // Without a diff of its own, the engine compares inputs (the SDK's "unknown" answer).
   const ownDiff = async (id: string, olds: Props, news: Props): Promise<pulumi.dynamic.DiffResult> =>
     implementation.diff ? implementation.diff(id, olds, news) : {};
@@ -76,7 +90,12 @@ export function packaged(
     update: async (id: string, olds: Props, news: Props) => {
       const [old, fresh] = [withoutLayoutKeys(olds), withoutLayoutKeys(news)];
       const own = await ownDiff(id, old, fresh);
-      if (own.changes === false && (own.replaces ?? []).length === 0 && providerChanged(olds, news)) {
+      const nothingToDo =
+        own.changes === false ||
+        (own.changes === undefined &&
+          options.unchanged !== undefined &&
+          (await options.unchanged(old, fresh)));
+      if (nothingToDo && (own.replaces ?? []).length === 0 && providerChanged(olds, news)) {
         return stamp({ outs: restate(old, fresh) });
       }
       if (implementation.update === undefined) {

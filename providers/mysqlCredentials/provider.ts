@@ -13,6 +13,10 @@ import {
   redactedMessage,
   newSalt,
   sameValue,
+  keyOf,
+  matchesFingerprint,
+  nodeFingerprint,
+  nodeKeyFor,
   secretFingerprint,
   settingsShapeFailures,
   targetMoved,
@@ -67,7 +71,7 @@ export const MYSQL_SETTINGS: readonly string[] = [
 ];
 
 import { nodeSnapshot } from "../common/nodeReads";
-import { CONSTANTS_YML, SIPWISE_CNF } from "../common/nodePaths";
+import { CONSTANTS_YML, CREDENTIALS_KEY_FILE, SIPWISE_CNF } from "../common/nodePaths";
 
 /** One account as the preview shows it: no password, no hash. */
 export interface AccountShape {
@@ -211,6 +215,8 @@ interface NodeServiceUsers {
 interface NodeFiles {
   readonly node: string;
   readFile(path: string): Promise<Buffer | undefined>;
+  /** The node's credentials key, from the shared read (refresh only). */
+  readonly nodeKey?: Buffer;
 }
 
 function sessionFiles(session: NodeSession): NodeFiles {
@@ -218,8 +224,15 @@ function sessionFiles(session: NodeSession): NodeFiles {
 }
 
 async function sharedFiles(target: NodeTarget): Promise<NodeFiles> {
-  const snapshot = await nodeSnapshot(target, { files: [CONSTANTS_YML, SIPWISE_CNF, ROOT_OPTION_FILE] });
-  return { node: target.name, readFile: async (path) => snapshot.file(path)?.content ?? undefined };
+  const snapshot = await nodeSnapshot(target, {
+    files: [CONSTANTS_YML, SIPWISE_CNF, ROOT_OPTION_FILE, CREDENTIALS_KEY_FILE],
+  });
+  const nodeKey = keyOf(snapshot.file(CREDENTIALS_KEY_FILE)?.content.toString("utf8"));
+  return {
+    node: target.name,
+    readFile: async (path) => snapshot.file(path)?.content ?? undefined,
+    ...(nodeKey === undefined ? {} : { nodeKey }),
+  };
 }
 
 async function readServiceUsers(files: NodeFiles): Promise<NodeServiceUsers> {
@@ -395,13 +408,13 @@ function detailFilter(declared: DeclaredMysql, managed: readonly { user: string;
 function authFingerprintsOf(
   server: LiveServer,
   keys: readonly string[],
-  salt: string,
+  nodeKey: Buffer,
 ): Record<string, string> {
   const out: Record<string, string> = {};
   for (const key of keys) {
     const text = server.createUser[key];
     if (text !== undefined) {
-      out[key] = secretFingerprint(text, salt);
+      out[key] = nodeFingerprint(text, nodeKey);
     }
   }
   return out;
@@ -491,7 +504,11 @@ async function converge(
     declared,
     salt,
     inputFingerprints: inputFingerprints(mysql, salt),
-    authFingerprints: authFingerprintsOf(server, [...plan.rootAccounts, ...declaredKeys], salt),
+    authFingerprints: authFingerprintsOf(
+      server,
+      [...plan.rootAccounts, ...declaredKeys],
+      await nodeKeyFor(session),
+    ),
     accounts: [...declaredKeys].sort(),
     managed,
     rootAccounts: plan.rootAccounts,
@@ -525,9 +542,13 @@ async function observeDrift(props: MysqlCredentialsOutputs): Promise<string[]> {
       const server = await readServer(db, detailFilter(declared, managed));
       for (const [account, recorded] of Object.entries(props.authFingerprints ?? {})) {
         const live = server.createUser[account];
+        const same =
+          live === undefined ? false : matchesFingerprint(live, recorded, files.nodeKey, props.salt);
         if (live === undefined) {
           drift.push(`${account} no longer exists (changed outside the stack)`);
-        } else if (secretFingerprint(live, props.salt) !== recorded) {
+        } else if (same === undefined) {
+          drift.push(`cannot check ${account}: the node's credentials key is missing or was replaced`);
+        } else if (!same) {
           drift.push(`the password of ${account} was changed outside the stack`);
         }
       }
@@ -589,14 +610,18 @@ export const mysqlCredentialsProvider: pulumi.dynamic.ResourceProvider = {
     return { inputs: { ...news, shape: mysqlShape(news.mysql) }, failures: [] };
   },
 
+  /**
+   * Changes of the passwords are left to the engine, which compares the stored inputs with the new ones
+   * (secrets included) when `diff` gives no verdict: fingerprinting each password here would cost one
+   * scrypt per password per node on every preview. What the inputs cannot show (drift, a moved node, a
+   * state without a salt) is a change.
+   */
   async diff(_id: string, olds: MysqlCredentialsOutputs, news: MysqlCredentialsResourceInputs) {
-    const changes =
-      !olds.salt ||
-      !sameValue(comparableShape(olds.shape), comparableShape(mysqlShape(news.mysql))) ||
-      !sameValue(olds.inputFingerprints ?? {}, inputFingerprints(news.mysql, olds.salt)) ||
-      targetMoved(olds.target, news.target) ||
-      (olds.drift ?? []).length > 0;
-    return { changes, replaces: [], deleteBeforeReplace: false };
+    return {
+      changes: mysqlStructural(olds, news) ? true : undefined,
+      replaces: [],
+      deleteBeforeReplace: false,
+    };
   },
 
   async create(inputs: MysqlCredentialsResourceInputs) {
@@ -635,3 +660,24 @@ export const mysqlCredentialsProvider: pulumi.dynamic.ResourceProvider = {
     });
   },
 };
+
+/** What forces an update whatever the passwords: drift, a moved node, a changed shape, no salt yet. */
+function mysqlStructural(olds: MysqlCredentialsOutputs, news: MysqlCredentialsResourceInputs): boolean {
+  return (
+    !olds.salt ||
+    !sameValue(comparableShape(olds.shape), comparableShape(mysqlShape(news.mysql))) ||
+    targetMoved(olds.target, news.target) ||
+    (olds.drift ?? []).length > 0
+  );
+}
+
+/** The new inputs are what the last write applied, passwords compared by their salted fingerprints. */
+export async function mysqlUnchanged(
+  olds: MysqlCredentialsOutputs,
+  news: MysqlCredentialsResourceInputs,
+): Promise<boolean> {
+  return (
+    !mysqlStructural(olds, news) &&
+    sameValue(olds.inputFingerprints ?? {}, inputFingerprints(news.mysql, olds.salt))
+  );
+}

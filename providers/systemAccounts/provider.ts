@@ -10,6 +10,7 @@ import { readFileSync } from "node:fs";
 import { utils as sshUtils } from "ssh2";
 import { checkTarget, type CheckFailure } from "../common/checkTarget";
 import { nodeSnapshot, SECTIONS } from "../common/nodeReads";
+import { CREDENTIALS_KEY_FILE } from "../common/nodePaths";
 import { sessionFor, type NodeSession } from "../transport/session";
 import { READ_ACCOUNTS } from "./nodeReads";
 import { fingerprint, type NodeTarget } from "../transport/target";
@@ -23,7 +24,11 @@ import {
 } from "./inputs";
 import { planCdrexportKeys, planKeyWipe, type KeysFileChange, type LiveKeysFile } from "./planner";
 import {
+  keyOf,
+  matchesFingerprint,
   newSalt,
+  nodeFingerprint,
+  nodeKeyFor,
   redactedMessage,
   sameValue,
   secretFingerprint,
@@ -214,7 +219,9 @@ async function readAccounts(session: NodeSession): Promise<LiveAccounts> {
 }
 
 /** The node's accounts and their authorized_keys files, from the node's shared batched read. */
-async function sharedAccounts(target: NodeTarget): Promise<{ live: LiveAccounts; files: KeyFileReader }> {
+async function sharedAccounts(
+  target: NodeTarget,
+): Promise<{ live: LiveAccounts; files: KeyFileReader; nodeKey: Buffer | undefined }> {
   const snapshot = await nodeSnapshot(target);
   const live = parseAccounts(snapshot.section(SECTIONS.accounts).stdout);
   const wanted = [ROOT, SIPWISE, CDREXPORT].flatMap((user) => {
@@ -223,7 +230,11 @@ async function sharedAccounts(target: NodeTarget): Promise<{ live: LiveAccounts;
   });
   const missing = wanted.filter((path) => snapshot.file(path) === undefined);
   const complete = missing.length === 0 ? snapshot : await nodeSnapshot(target, { files: missing });
-  return { live, files: async (path) => complete.file(path)?.content ?? undefined };
+  return {
+    live,
+    files: async (path) => complete.file(path)?.content ?? undefined,
+    nodeKey: keyOf(snapshot.file(CREDENTIALS_KEY_FILE)?.content.toString("utf8")),
+  };
 }
 
 /** Reads one file of the node: over the session, or from a snapshot. */
@@ -286,6 +297,7 @@ async function converge(
   const { target, systemAccounts: settings } = inputs;
   const session = await sessionFor(target);
   const salt = olds?.salt ?? newSalt();
+  const nodeKey = await nodeKeyFor(session);
   const secrets = passwordsOf(settings).map((p) => p.password);
   const changes: string[] = [];
   let live = await readAccounts(session);
@@ -321,7 +333,7 @@ async function converge(
       recordedHash:
         recorded === undefined || !entry
           ? undefined
-          : secretFingerprint(entry.hash, salt) === recorded
+          : matchesFingerprint(entry.hash, recorded, nodeKey, olds?.salt) === true
             ? entry.hash
             : "(other)",
     };
@@ -393,7 +405,7 @@ async function converge(
   for (const { user } of wanted) {
     const entry = live.shadow.find((s) => s.user === user);
     if (entry) {
-      hashFingerprints[user] = secretFingerprint(entry.hash, salt);
+      hashFingerprints[user] = nodeFingerprint(entry.hash, nodeKey);
     }
   }
   return {
@@ -410,13 +422,18 @@ async function converge(
 
 /** What refresh finds: a password changed with `passwd`, a lock removed, keys added or removed by hand. */
 async function observeDrift(props: SystemAccountsOutputs): Promise<string[]> {
-  const { live, files } = await sharedAccounts(props.target);
+  const { live, files, nodeKey } = await sharedAccounts(props.target);
   const drift: string[] = [];
   for (const [user, recorded] of Object.entries(props.hashFingerprints ?? {})) {
     const entry = live.shadow.find((s) => s.user === user);
+    const same = entry === undefined ? false : matchesFingerprint(entry.hash, recorded, nodeKey, props.salt);
     if (!entry) {
       drift.push(`account ${user} no longer exists on the node`);
-    } else if (secretFingerprint(entry.hash, props.salt) !== recorded) {
+    } else if (same === undefined) {
+      drift.push(
+        `cannot check the password of ${user}: the node's credentials key is missing or was replaced`,
+      );
+    } else if (!same) {
       drift.push(
         entry.locked && props.shape?.cdrexport?.mode === "key" && user === CDREXPORT
           ? `the locked password of ${user} was changed on the node`
@@ -462,14 +479,18 @@ export const systemAccountsProvider: pulumi.dynamic.ResourceProvider = {
     };
   },
 
+  /**
+   * Changes of the passwords are left to the engine, which compares the stored inputs with the new ones
+   * (secrets included) when `diff` gives no verdict: fingerprinting each password here would cost one
+   * scrypt per password per node on every preview. What the inputs cannot show (drift, a moved node, a
+   * state without a salt) is a change.
+   */
   async diff(_id: string, olds: SystemAccountsOutputs, news: SystemAccountsResourceInputs) {
-    const changes =
-      !olds.salt ||
-      !sameValue(comparableShape(olds.shape), comparableShape(systemAccountsShape(news.systemAccounts))) ||
-      !sameValue(olds.inputFingerprints ?? {}, inputFingerprints(news.systemAccounts, olds.salt)) ||
-      targetMoved(olds.target, news.target) ||
-      (olds.drift ?? []).length > 0;
-    return { changes, replaces: [], deleteBeforeReplace: false };
+    return {
+      changes: systemAccountsStructural(olds, news) ? true : undefined,
+      replaces: [],
+      deleteBeforeReplace: false,
+    };
   },
 
   async create(inputs: SystemAccountsResourceInputs) {
@@ -488,3 +509,24 @@ export const systemAccountsProvider: pulumi.dynamic.ResourceProvider = {
     // Passwords and keys stay as set: undoing them would bring back the defaults handbook 15.3 removes.
   },
 };
+
+/** What forces an update whatever the passwords: drift, a moved node, a changed shape, no salt yet. */
+function systemAccountsStructural(olds: SystemAccountsOutputs, news: SystemAccountsResourceInputs): boolean {
+  return (
+    !olds.salt ||
+    !sameValue(comparableShape(olds.shape), comparableShape(systemAccountsShape(news.systemAccounts))) ||
+    targetMoved(olds.target, news.target) ||
+    (olds.drift ?? []).length > 0
+  );
+}
+
+/** The new inputs are what the last write applied, passwords compared by their salted fingerprints. */
+export async function systemAccountsUnchanged(
+  olds: SystemAccountsOutputs,
+  news: SystemAccountsResourceInputs,
+): Promise<boolean> {
+  return (
+    !systemAccountsStructural(olds, news) &&
+    sameValue(olds.inputFingerprints ?? {}, inputFingerprints(news.systemAccounts, olds.salt))
+  );
+}

@@ -15,7 +15,7 @@
  * and "was this account's stored hash changed on the node?", they keep salted scrypt fingerprints
  * ({@link secretFingerprint}), which cost an attacker a slow key derivation per guess.
  */
-import { createCipheriv, createDecipheriv, randomBytes, scryptSync } from "node:crypto";
+import { createCipheriv, createDecipheriv, createHmac, randomBytes, scryptSync } from "node:crypto";
 import { isDeepStrictEqual } from "node:util";
 import type { CheckFailure } from "../common/checkTarget";
 import { redact } from "../transport/redact";
@@ -89,6 +89,34 @@ export function secretFingerprint(value: string, salt: string): string {
 }
 
 /**
+ * A fingerprint of what the node already stores hashed (a shadow entry, MariaDB's `SHOW CREATE USER`):
+ * HMAC-SHA256 under the node's own credentials key ({@link CREDENTIALS_KEY_FILE}, 0600 root, never in the
+ * state). Fast enough for every refresh, and the state's copy is of no use without the node's key: a guess at
+ * the password cannot be checked against it offline. (A MariaDB native hash is unsalted: a plain digest of
+ * it in the state would be.)
+ */
+export function nodeFingerprint(value: string, key: Buffer): string {
+  return `hmac:${createHmac("sha256", key).update(value, "utf8").digest("base64")}`;
+}
+
+/**
+ * Whether `value` is what `recorded` fingerprinted: `hmac:` records under the node's key, `scrypt:` records
+ * (written before node fingerprints) under the resource's salt. `undefined` when it cannot tell: an `hmac:`
+ * record and no (or another) key on the node.
+ */
+export function matchesFingerprint(
+  value: string,
+  recorded: string,
+  key: Buffer | undefined,
+  salt: string | undefined,
+): boolean | undefined {
+  if (recorded.startsWith("hmac:")) {
+    return key === undefined ? undefined : nodeFingerprint(value, key) === recorded;
+  }
+  return salt === undefined ? undefined : secretFingerprint(value, salt) === recorded;
+}
+
+/**
  * Seals a secret the provider must get back later (the web passwords: changing one needs the one before) with
  * AES-256-GCM under a key kept on the node ({@link CREDENTIALS_KEY_FILE}, 0600 root). The sealed text goes in
  * the outputs: neither it (in the state or a `--debug` log) nor the node's key alone reveals the password.
@@ -128,30 +156,59 @@ export function keyOf(text: string | undefined): Buffer | undefined {
   return key.length === 32 ? key : undefined;
 }
 
-/** The node's sealing key, created (32 random bytes, 0600 root, in a 0700 directory) when missing. */
+/**
+ * Creates the key on the node unless it exists, and prints the one that is there: 32 random bytes from the
+ * node's /dev/urandom, base64, 0600 root in a 0700 directory. The hard link makes creation exclusive, so two
+ * resources of one node that create it at the same moment end up with the same key (the loser reads the
+ * winner's); the key travels only on stdout, never in argv.
+ */
+const ENSURE_KEY_SCRIPT = [
+  "set -e",
+  "f=$1; d=${f%/*}",
+  "umask 077",
+  'mkdir -p "$d"',
+  'if [ ! -s "$f" ]; then',
+  '  t=$(mktemp "$d/.credentials.key.XXXXXX")',
+  '  head -c 32 /dev/urandom | base64 > "$t"',
+  '  ln "$t" "$f" 2>/dev/null || :',
+  '  rm -f "$t"',
+  "fi",
+  'cat "$f"',
+].join("\n");
+
+/** The node's sealing key; with `create`, created when missing (see {@link ENSURE_KEY_SCRIPT}). */
 export async function nodeSealingKey(
   session: {
     readFile(path: string): Promise<Buffer | undefined>;
-    writeFileAtomic(path: string, data: string, options: { mode: number }): Promise<void>;
-    exec(argv: readonly string[]): Promise<unknown>;
+    exec(argv: readonly string[]): Promise<{ stdout: string }>;
   },
   create: boolean,
 ): Promise<Buffer | undefined> {
   const existing = keyOf((await session.readFile(CREDENTIALS_KEY_FILE))?.toString("utf8"));
-  if (existing !== undefined) {
+  if (existing !== undefined || !create) {
     return existing;
   }
-  if (!create) {
-    return undefined;
-  }
-  const key = randomBytes(32);
-  await session.exec([
-    "install",
-    "-d",
-    "-m",
-    "700",
-    CREDENTIALS_KEY_FILE.slice(0, CREDENTIALS_KEY_FILE.lastIndexOf("/")),
+  const { stdout } = await session.exec([
+    "sh",
+    "-c",
+    ENSURE_KEY_SCRIPT,
+    "ngcp-fleet-key",
+    CREDENTIALS_KEY_FILE,
   ]);
-  await session.writeFileAtomic(CREDENTIALS_KEY_FILE, `${key.toString("base64")}\n`, { mode: 0o600 });
+  const key = keyOf(stdout);
+  if (key === undefined) {
+    throw new Error(
+      `${CREDENTIALS_KEY_FILE} on the node does not hold a 32-byte key (base64): move it aside`,
+    );
+  }
+  return key;
+}
+
+/** The node's sealing key, created when missing: what create and update fingerprint node hashes with. */
+export async function nodeKeyFor(session: Parameters<typeof nodeSealingKey>[0]): Promise<Buffer> {
+  const key = await nodeSealingKey(session, true);
+  if (key === undefined) {
+    throw new Error(`cannot create the node's credentials key ${CREDENTIALS_KEY_FILE}`);
+  }
   return key;
 }

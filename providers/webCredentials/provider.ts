@@ -352,15 +352,18 @@ export const webCredentialsProvider: pulumi.dynamic.ResourceProvider = {
     return { inputs: news, failures };
   },
 
+  /**
+   * Changes of the passwords are left to the engine, which compares the stored inputs with the new ones
+   * (secrets included) when `diff` gives no verdict: fingerprinting each password here would cost one
+   * scrypt per password per node on every preview. What the inputs cannot show (drift, a moved node, a
+   * state without a salt) is a change.
+   */
   async diff(_id: string, olds: WebCredentialsOutputs, news: WebCredentialsResourceInputs) {
-    const changes =
-      !olds.salt ||
-      !sameValue([...(olds.logins ?? [])], managedLogins(news.webCredentials)) ||
-      olds.port !== adminPort(news.webCredentials) ||
-      !sameValue(olds.inputFingerprints ?? {}, inputFingerprints(news.webCredentials, olds.salt)) ||
-      targetMoved(olds.target, news.target) ||
-      (olds.drift ?? []).length > 0;
-    return { changes, replaces: [], deleteBeforeReplace: false };
+    return {
+      changes: webCredentialsStructural(olds, news) ? true : undefined,
+      replaces: [],
+      deleteBeforeReplace: false,
+    };
   },
 
   async create(inputs: WebCredentialsResourceInputs) {
@@ -379,3 +382,25 @@ export const webCredentialsProvider: pulumi.dynamic.ResourceProvider = {
     // The passwords stay as set: putting back `administrator` would undo handbook 15.3.
   },
 };
+
+/** What forces an update whatever the passwords: drift, a moved node, a changed shape, no salt yet. */
+function webCredentialsStructural(olds: WebCredentialsOutputs, news: WebCredentialsResourceInputs): boolean {
+  return (
+    !olds.salt ||
+    !sameValue([...(olds.logins ?? [])], managedLogins(news.webCredentials)) ||
+    olds.port !== adminPort(news.webCredentials) ||
+    targetMoved(olds.target, news.target) ||
+    (olds.drift ?? []).length > 0
+  );
+}
+
+/** The new inputs are what the last write applied, passwords compared by their salted fingerprints. */
+export async function webCredentialsUnchanged(
+  olds: WebCredentialsOutputs,
+  news: WebCredentialsResourceInputs,
+): Promise<boolean> {
+  return (
+    !webCredentialsStructural(olds, news) &&
+    sameValue(olds.inputFingerprints ?? {}, inputFingerprints(news.webCredentials, olds.salt))
+  );
+}

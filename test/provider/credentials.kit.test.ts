@@ -2,8 +2,13 @@ import { strict as assert } from "node:assert";
 import { randomBytes } from "node:crypto";
 import fc from "fast-check";
 import { parseClientOptionFile, renderClientOptionFile } from "../../providers/mysqlCredentials/optionFile";
+import { CREDENTIALS_KEY_FILE } from "../../providers/common/nodePaths";
+import { closeAll, sessionFor } from "../../providers/transport/session";
+import { ensureLab } from "../support/lab";
+import { labTarget, nodeShell } from "../support/labTargets";
 import {
   newSalt,
+  nodeKeyFor,
   seal,
   secretFingerprint,
   settingsShapeFailures,
@@ -109,5 +114,23 @@ describe("credentials providers: shared helpers", () => {
       problems[0],
       /^ngcp-fleet:nodes: nodes\[2\]\.systemAccounts\.cdrexport\.password holds a password/,
     );
+  });
+});
+
+describe("credentials providers: the node's credentials key (lab node ngcp6)", function () {
+  this.timeout(120_000);
+  before(() => ensureLab(6));
+  after(() => closeAll());
+
+  it("GIVEN no key WHEN five resources of the node create it at once THEN they all get the one key the node keeps (0600 root)", async () => {
+    nodeShell("ngcp6", `rm -f ${CREDENTIALS_KEY_FILE}`);
+    const session = await sessionFor(labTarget("ngcp6"));
+    const keys = await Promise.all(Array.from({ length: 5 }, () => nodeKeyFor(session)));
+    assert.equal(new Set(keys.map((k) => k.toString("hex"))).size, 1);
+    assert.equal(keys[0].length, 32);
+    assert.equal(nodeShell("ngcp6", `stat -c '%a %U' ${CREDENTIALS_KEY_FILE}`).trim(), "600 root");
+    assert.equal(nodeShell("ngcp6", `cat ${CREDENTIALS_KEY_FILE}`).trim(), keys[0].toString("base64"));
+    // AND a later call reads it back without writing
+    assert.deepEqual(await nodeKeyFor(session), keys[0]);
   });
 });

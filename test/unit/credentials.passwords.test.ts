@@ -1,5 +1,11 @@
 import { strict as assert } from "node:assert";
 import fc from "fast-check";
+import {
+  matchesFingerprint,
+  newSalt,
+  nodeFingerprint,
+  secretFingerprint,
+} from "../../providers/systemAccounts/providerKit";
 import { describeCandidate, loginCandidates } from "../../providers/systemAccounts/loginCandidates";
 import {
   assessPassword,
@@ -118,5 +124,32 @@ describe("credentials: login candidates", () => {
 
   it("names a candidate by its source in messages, never by its value", () => {
     assert.equal(describeCandidate("vendorDefault"), "the vendor's default password");
+  });
+});
+
+describe("credentials: fingerprints of what the node stores hashed", () => {
+  const key = Buffer.alloc(32, 7);
+  const otherKey = Buffer.alloc(32, 9);
+  const salt = newSalt();
+  const hash = "$y$j9T$abcdefgh$0123456789abcdefghijklmnopqrstuvwxyzABCDEF";
+
+  it("GIVEN a node key WHEN a hash is fingerprinted THEN the same hash matches and another does not", () => {
+    const recorded = nodeFingerprint(hash, key);
+    assert.match(recorded, /^hmac:/);
+    assert.equal(recorded.includes(hash), false);
+    assert.equal(matchesFingerprint(hash, recorded, key, salt), true);
+    assert.equal(matchesFingerprint(`${hash}x`, recorded, key, salt), false);
+  });
+
+  it("GIVEN the node's key is gone or replaced WHEN checked THEN it cannot tell (undefined), never 'unchanged'", () => {
+    const recorded = nodeFingerprint(hash, key);
+    assert.equal(matchesFingerprint(hash, recorded, undefined, salt), undefined);
+    assert.equal(matchesFingerprint(hash, recorded, otherKey, salt), false);
+  });
+
+  it("GIVEN a state written before node fingerprints (scrypt under the salt) WHEN checked THEN it still matches", () => {
+    const recorded = secretFingerprint(hash, salt);
+    assert.equal(matchesFingerprint(hash, recorded, key, salt), true);
+    assert.equal(matchesFingerprint(`${hash}x`, recorded, key, salt), false);
   });
 });
