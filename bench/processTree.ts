@@ -20,19 +20,23 @@ export interface RoleFigures {
 
 const TICKS_PER_SECOND = 100;
 
-/** Which part of a Pulumi run a process is, from its command line. */
+/** Which part of a Pulumi run a process is, from its command line (NUL-separated argv). */
 export function roleOf(cmdline: string): Role {
-  if (cmdline.includes("dynamic-provider")) {
-    return "provider";
+  const argv = cmdline.split("\0").filter((arg) => arg.length > 0);
+  const program = (argv[0] ?? "").split("/").pop() ?? "";
+  if (program === "pulumi") {
+    return "engine";
   }
-  if (/pulumi-language-nodejs/.test(cmdline)) {
+  if (program === "pulumi-language-nodejs") {
     return "language host";
   }
-  if (cmdline.includes("@pulumi/pulumi/cmd/run")) {
-    return "program";
-  }
-  if (/(^|\/)pulumi\0/.test(cmdline) || /(^|\/)pulumi$/.test(cmdline)) {
-    return "engine";
+  if (program === "node" || program.startsWith("node")) {
+    if (argv.some((arg) => /dynamic-provider(\/index\.js)?$/.test(arg))) {
+      return "provider";
+    }
+    if (argv.some((arg) => /@pulumi\/pulumi\/cmd\/run(\/index\.js)?$/.test(arg))) {
+      return "program";
+    }
   }
   return "other";
 }
@@ -58,18 +62,24 @@ function readProcess(pid: string): { cpuTicks: number; peakKb: number; cmdline: 
   }
 }
 
-/** The children of a process, from every one of its threads' `children` list. */
+/** The children of a process, from every one of its threads' `children` list (threads come and go). */
 function childrenOf(pid: number): number[] {
+  let tasks: string[];
   try {
-    return readdirSync(`/proc/${pid}/task`).flatMap((tid) =>
-      readFileSync(`/proc/${pid}/task/${tid}/children`, "utf8")
-        .split(" ")
-        .filter((word) => word.trim().length > 0)
-        .map(Number),
-    );
+    tasks = readdirSync(`/proc/${pid}/task`);
   } catch {
     return [];
   }
+  return tasks.flatMap((tid) => {
+    try {
+      return readFileSync(`/proc/${pid}/task/${tid}/children`, "utf8")
+        .split(" ")
+        .filter((word) => word.trim().length > 0)
+        .map(Number);
+    } catch {
+      return [];
+    }
+  });
 }
 
 /** Samples the tree under `rootPid` until `stop()`; returns the figures per role. */

@@ -74,4 +74,14 @@ fi
 ln -sf "$cache/pulumi" "$bin/pulumi"
 ln -sf "$cache/pulumi-language-nodejs" "$bin/pulumi-language-nodejs"
 link_launcher
+# The engine's automatic log (PULUMI_HOME/logs) records every resource's properties at debug level on every
+# run: 40% of the engine's CPU in a no-op preview of 30 nodes, and 440 MB in a day of tests. A logs path that
+# cannot be a directory turns it off (the engine then logs "automatic logging unavailable" at debug level);
+# `--logtostderr -v=N` works as always. Remove the link to have the logs again.
+home="$root/.pulumi/home"
+mkdir -p "$home"
+if [ ! -L "$home/logs" ]; then
+  rm -rf "$home/logs"
+  ln -s /dev/null "$home/logs"
+fi
 echo "$bin"
