@@ -94,8 +94,9 @@ export function sampleTree(rootPid: number, intervalMs = 100): { stop: () => Rec
       }
       const previous = seen.get(pid);
       seen.set(pid, {
-        // The role as of now: a process may exec another program after the first sample (time → pulumi).
-        role: roleOf(info.cmdline),
+        // The role as of now: a process may exec another program after the first sample (time → pulumi). An
+        // exited process not yet reaped has an empty command line: it keeps the role it had.
+        role: roleOf(info.cmdline) === "other" ? (previous?.role ?? "other") : roleOf(info.cmdline),
         cpuTicks: Math.max(previous?.cpuTicks ?? 0, info.cpuTicks),
         peakKb: Math.max(previous?.peakKb ?? 0, info.peakKb),
       });

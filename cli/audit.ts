@@ -3,9 +3,9 @@ import { readFileSync } from "node:fs";
 import { utils as sshUtils } from "ssh2";
 import { loadStackSpec } from "../engine/stackSpec";
 import { defaultMaxAgeHours } from "../providers/backup/schedule";
-import type { AuditIntent } from "../providers/audit/checks";
-import { DEFAULT_DRILL_MAX_AGE_DAYS, runChecks } from "../providers/audit/checks";
-import { collectSnapshot, type WebLoginProber } from "../providers/audit/collect";
+import type { AuditIntent } from "../operations/audit/checks";
+import { DEFAULT_DRILL_MAX_AGE_DAYS, runChecks } from "../operations/audit/checks";
+import { collectSnapshot, type WebLoginProber } from "../operations/audit/collect";
 import {
   exitStatus,
   renderReport,
@@ -13,7 +13,7 @@ import {
   type AuditReport,
   type NodeAudit,
   type ReportFormat,
-} from "../providers/audit/render";
+} from "../operations/audit/render";
 import { closeAll } from "../providers/transport/session";
 import { probeWebLogin } from "../providers/webCredentials/provider";
 import { describeTarget, parsePublicKeyLine, type NodeTarget } from "../providers/transport/target";

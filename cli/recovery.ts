@@ -5,22 +5,22 @@ import { posix } from "node:path";
 import { artifactOf } from "../providers/backup/manifest";
 import { execWithProgress } from "../providers/backup/progress";
 import { backupIdOf } from "../providers/backup/retention";
-import { confirmationMatches, planResetDb, resetDbWarning } from "../providers/recovery/confirm";
+import { confirmationMatches, planResetDb, resetDbWarning } from "../operations/recovery/confirm";
 import {
   compareTableStats,
   type DrillResult,
   parseDrillOutput,
   renderDrillScript,
-} from "../providers/recovery/drill";
+} from "../operations/recovery/drill";
 import {
   DRILL_RECORD_PATH,
   drillRecordOf,
   renderDrillRecord,
   type DrillOutcome,
-} from "../providers/recovery/drillRecord";
-import { checkBackupIntegrity, existingPaths, findBackup } from "../providers/recovery/node";
-import { planRestore, renderDryRun, restoreTargetPaths, restoreWarning } from "../providers/recovery/restore";
-import { renderRestoreScript } from "../providers/recovery/restoreScript";
+} from "../operations/recovery/drillRecord";
+import { checkBackupIntegrity, existingPaths, findBackup } from "../operations/recovery/node";
+import { planRestore, renderDryRun, restoreTargetPaths, restoreWarning } from "../operations/recovery/restore";
+import { renderRestoreScript } from "../operations/recovery/restoreScript";
 import {
   CommandTimeoutError,
   HostKeyMismatchError,

@@ -1,6 +1,6 @@
 import { strict as assert } from "node:assert";
 import { labStatus } from "../../lab";
-import type { CheckResult } from "../../providers/audit/checks";
+import type { CheckResult } from "../../operations/audit/checks";
 import { ensureLab } from "../support/lab";
 import { ngcpFleet, nodeState, type CliResult } from "./auditNode";
 

@@ -8,9 +8,9 @@ import {
   runChecks,
   type AuditIntent,
   type CheckResult,
-} from "../../providers/audit/checks";
-import type { NodeSnapshot } from "../../providers/audit/snapshot";
-import { renderDrillRecord, type DrillRecord } from "../../providers/recovery/drillRecord";
+} from "../../operations/audit/checks";
+import type { NodeSnapshot } from "../../operations/audit/snapshot";
+import { renderDrillRecord, type DrillRecord } from "../../operations/recovery/drillRecord";
 import { parseSupportState } from "../../providers/supportAccess/supportAccess";
 import { testPki } from "../support/certs";
 

@@ -1,6 +1,6 @@
 import { strict as assert } from "node:assert";
 import { intentFromSpec } from "../../cli/audit";
-import type { AuditIntent } from "../../providers/audit/checks";
+import type { AuditIntent } from "../../operations/audit/checks";
 import { parseClusterSpec } from "../../spec/parse";
 
 /**

@@ -1,19 +1,19 @@
 import { strict as assert } from "node:assert";
-import type { CheckResult } from "../../providers/audit/checks";
+import type { CheckResult } from "../../operations/audit/checks";
 import {
   exitStatus,
   renderJson,
   renderMarkdown,
   renderTable,
   type AuditReport,
-} from "../../providers/audit/render";
+} from "../../operations/audit/render";
 import {
   certificatePairs,
   parseCertsRead,
   parseFirstRead,
   parsedConfig,
   renderSnapshotScript,
-} from "../../providers/audit/snapshot";
+} from "../../operations/audit/snapshot";
 
 const check = (over: Partial<CheckResult>): CheckResult => ({
   id: "mysql-root-password",

@@ -8,13 +8,13 @@ import {
   planResetDb,
   resetDbWarning,
   RESET_DB_ARGV,
-} from "../../providers/recovery/confirm";
+} from "../../operations/recovery/confirm";
 import {
   compareTableStats,
   parseDrillOutput,
   renderDrillReport,
   renderDrillScript,
-} from "../../providers/recovery/drill";
+} from "../../operations/recovery/drill";
 import {
   parseSha256sums,
   planRestore,
@@ -22,8 +22,8 @@ import {
   restoreTargetPaths,
   restoreWarning,
   verifyManifest,
-} from "../../providers/recovery/restore";
-import { renderRestoreScript } from "../../providers/recovery/restoreScript";
+} from "../../operations/recovery/restore";
+import { renderRestoreScript } from "../../operations/recovery/restoreScript";
 import { fixturePath } from "../support/fixtures";
 
 function manifest(): BackupManifest {

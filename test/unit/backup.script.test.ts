@@ -28,9 +28,9 @@ import { type BackupManifest, parseManifest } from "../../providers/backup/manif
 import { planRetention } from "../../providers/backup/retention";
 import { renderBackupScript, renderKnownHosts, renderMysqlOptionsFile } from "../../providers/backup/script";
 import { backupDrift, type BackupStatus, parseStatus } from "../../providers/backup/status";
-import { compareTableStats, parseDrillOutput, renderDrillScript } from "../../providers/recovery/drill";
-import { planRestore } from "../../providers/recovery/restore";
-import { renderRestoreScript } from "../../providers/recovery/restoreScript";
+import { compareTableStats, parseDrillOutput, renderDrillScript } from "../../operations/recovery/drill";
+import { planRestore } from "../../operations/recovery/restore";
+import { renderRestoreScript } from "../../operations/recovery/restoreScript";
 
 const HOST_KEY = "ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIKSVL0SxxA3SpWh4uMZ7yiKceXTWITc1sj1dGFazJrzi";
 /** The backup user's password: everything an option file must escape. */

@@ -1,12 +1,12 @@
 import { strict as assert } from "node:assert";
-import { drillResultOf, type TableComparison } from "../../providers/recovery/drill";
+import { drillResultOf, type TableComparison } from "../../operations/recovery/drill";
 import {
   DRILL_RECORD_PATH,
   drillRecordOf,
   parseDrillRecord,
   renderDrillRecord,
   type DrillRecord,
-} from "../../providers/recovery/drillRecord";
+} from "../../operations/recovery/drillRecord";
 
 /** The restore drill's record on the node: what `restore-drill` writes and the audit reads (pure). */
 

@@ -4,9 +4,9 @@
  * its checksums. Nothing here writes.
  */
 import { posix } from "node:path";
-import { type BackupManifest, BACKUP_ID_PATTERN, parseManifest } from "../backup/manifest";
-import { selectBackup } from "../backup/retention";
-import type { NodeSession } from "../transport/session";
+import { type BackupManifest, BACKUP_ID_PATTERN, parseManifest } from "../../providers/backup/manifest";
+import { selectBackup } from "../../providers/backup/retention";
+import type { NodeSession } from "../../providers/transport/session";
 import { type ManifestVerification, parseSha256sums, verifyManifest } from "./restore";
 
 /** Ids of the finished backups in `destination` (directories named like an id holding a manifest.json), oldest first. */

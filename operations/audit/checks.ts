@@ -8,17 +8,17 @@
  * non-zero; `should` for recommendations (noatime, SIP over TLS, Sipwise access without a stated intent).
  */
 import { X509Certificate } from "node:crypto";
-import { backupDrift, parseStatus } from "../backup/status";
+import { backupDrift, parseStatus } from "../../providers/backup/status";
 import { DRILL_RECORD_PATH, parseDrillRecord } from "../recovery/drillRecord";
-import { parseManifest } from "../backup/manifest";
-import { DEFAULT_BACKUP_PATHS } from "../backup/inputs";
-import { parseNetwork } from "../firewall/address";
-import { CHAINS } from "../firewall/model";
-import { findChain, findTable, parseSave, targetOf, type LiveRuleset } from "../firewall/save";
-import type { Family } from "../firewall/inputs";
-import { detectEdition, type HandbookEdition } from "../ngcpConfig/edition";
-import { getKey, type ConfigDocument, type ScalarValue } from "../ngcpConfig/document";
-import { noatimeWarning } from "../performance/noatime";
+import { parseManifest } from "../../providers/backup/manifest";
+import { DEFAULT_BACKUP_PATHS } from "../../providers/backup/inputs";
+import { parseNetwork } from "../../providers/firewall/address";
+import { CHAINS } from "../../providers/firewall/model";
+import { findChain, findTable, parseSave, targetOf, type LiveRuleset } from "../../providers/firewall/save";
+import type { Family } from "../../providers/firewall/inputs";
+import { detectEdition, type HandbookEdition } from "../../providers/ngcpConfig/edition";
+import { getKey, type ConfigDocument, type ScalarValue } from "../../providers/ngcpConfig/document";
+import { noatimeWarning } from "../../providers/performance/noatime";
 import {
   MAX_NATPING_PROCESSES,
   PERFORMANCE_OPTIONS,
@@ -26,10 +26,10 @@ import {
   natpingProcessesFor,
   shmMemForRam,
   validateConfigValues,
-} from "../performance/planner";
-import { parseAuthorizedKeyLine } from "../systemAccounts/sshKeys";
-import { factsOf, shortSubject } from "../tls/facts";
-import { TLS_SERVICE_SPECS } from "../tls/services";
+} from "../../providers/performance/planner";
+import { parseAuthorizedKeyLine } from "../../providers/systemAccounts/sshKeys";
+import { factsOf, shortSubject } from "../../providers/tls/facts";
+import { TLS_SERVICE_SPECS } from "../../providers/tls/services";
 import { configString, parsedConfig, type CertificateRead, type NodeSnapshot } from "./snapshot";
 
 export type CheckStatus = "pass" | "warn" | "fail";

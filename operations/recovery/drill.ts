@@ -7,9 +7,9 @@
  * `renderDrillScript` gives the bash script (run it with `bash -s` on the node, or on the deployer next
  * to a copied backup); `parseDrillOutput` reads its measurements; `compareTableStats` judges them.
  */
-import { quote } from "../transport/quote";
-import type { TableStat } from "../backup/manifest";
-import { parseTableStatsTsv, tableStatsShellFunction, type TableStatRow } from "../backup/tableStats";
+import { quote } from "../../providers/transport/quote";
+import type { TableStat } from "../../providers/backup/manifest";
+import { parseTableStatsTsv, tableStatsShellFunction, type TableStatRow } from "../../providers/backup/tableStats";
 
 export type TableVerdict = "pass" | "fail" | "unverified";
 

@@ -16,7 +16,7 @@
  *  6. apply: `ngcpcfg apply "<message>"`.
  * A failing step stops the script; the message names the step and where the previous files are.
  */
-import { quote } from "../transport/quote";
+import { quote } from "../../providers/transport/quote";
 import type { RestorePlan } from "./restore";
 
 export interface RestoreScriptOptions {

@@ -4,15 +4,15 @@
  * login attempt on the admin interface as `administrator` with its default password (a GET the panel
  * answers with 200 or 401). Nothing here writes a file, a rule, a row or a package on the node.
  */
-import { withMysql } from "../transport/mysql";
-import { sessionFor, type NodeSession } from "../transport/session";
-import type { NodeTarget } from "../transport/target";
-import { backupIdTime } from "../backup/retention";
-import { parseStatus } from "../backup/status";
-import { KNOWN_DEFAULT_PASSWORDS } from "../systemAccounts/passwordStrength";
-import { parseVerifyOutput, renderVerifyStdin, verifyCommand } from "../systemAccounts/shadow";
-import { VM_IMAGE_ROOT_PASSWORD } from "../systemAccounts/inputs";
-import { VENDOR_DEFAULT_PASSWORDS } from "../webCredentials/planner";
+import { withMysql } from "../../providers/transport/mysql";
+import { sessionFor, type NodeSession } from "../../providers/transport/session";
+import type { NodeTarget } from "../../providers/transport/target";
+import { backupIdTime } from "../../providers/backup/retention";
+import { parseStatus } from "../../providers/backup/status";
+import { KNOWN_DEFAULT_PASSWORDS } from "../../providers/systemAccounts/passwordStrength";
+import { parseVerifyOutput, renderVerifyStdin, verifyCommand } from "../../providers/systemAccounts/shadow";
+import { VM_IMAGE_ROOT_PASSWORD } from "../../providers/systemAccounts/inputs";
+import { VENDOR_DEFAULT_PASSWORDS } from "../../providers/webCredentials/planner";
 import {
   adminInterfacePort,
   certificatePairs,

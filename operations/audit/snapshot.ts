@@ -19,15 +19,15 @@
  * A snapshot holds no secret: shadow hashes are reduced to their state (hash / locked / disabled / empty)
  * before it is built, and the password answers are single words.
  */
-import { splitSections } from "../nodeFacts/report";
-import { parseMountOptions } from "../performance/noatime";
-import { renderReadScript, parseSupportState, type SupportState } from "../supportAccess/supportAccess";
-import { parseShadow, type ShadowState } from "../systemAccounts/shadow";
-import { TLS_SERVICE_SPECS, TLS_SERVICES, type TlsServiceName } from "../tls/services";
-import { BACKUP_MARKER } from "../backup/script";
-import { DEFAULT_BACKUP_PATHS } from "../backup/inputs";
+import { splitSections } from "../../providers/nodeFacts/report";
+import { parseMountOptions } from "../../providers/performance/noatime";
+import { renderReadScript, parseSupportState, type SupportState } from "../../providers/supportAccess/supportAccess";
+import { parseShadow, type ShadowState } from "../../providers/systemAccounts/shadow";
+import { TLS_SERVICE_SPECS, TLS_SERVICES, type TlsServiceName } from "../../providers/tls/services";
+import { BACKUP_MARKER } from "../../providers/backup/script";
+import { DEFAULT_BACKUP_PATHS } from "../../providers/backup/inputs";
 import { DRILL_RECORD_PATH } from "../recovery/drillRecord";
-import { parseConfig, getKey, hasKey, type ConfigDocument } from "../ngcpConfig/document";
+import { parseConfig, getKey, hasKey, type ConfigDocument } from "../../providers/ngcpConfig/document";
 
 /** Accounts whose password field and authorized_keys the audit reads (handbook 15.1, 15.3). */
 export const AUDITED_ACCOUNTS = ["root", "sipwise", "cdrexport"] as const;
