@@ -19,7 +19,12 @@ import {
   type DrillOutcome,
 } from "../operations/recovery/drillRecord";
 import { checkBackupIntegrity, existingPaths, findBackup } from "../operations/recovery/node";
-import { planRestore, renderDryRun, restoreTargetPaths, restoreWarning } from "../operations/recovery/restore";
+import {
+  planRestore,
+  renderDryRun,
+  restoreTargetPaths,
+  restoreWarning,
+} from "../operations/recovery/restore";
 import { renderRestoreScript } from "../operations/recovery/restoreScript";
 import {
   CommandTimeoutError,

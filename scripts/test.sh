@@ -17,11 +17,11 @@ echo "== lint" >&2
 npx eslint . && npx prettier --check . >/dev/null
 export PATH="$root/.pulumi/bin:$PATH"
 
-# Nodes ngcp4, ngcp5 and ngcp12: TLS, backup, the provider package.
+# Nodes ngcp4, ngcp5, ngcp12-14: TLS, backup, the provider package, a node added to a converged stack.
 group_tls_backup=(
   dist/test/provider/tls.provider.test.js dist/test/e2e/tls.e2e.test.js
   dist/test/provider/backup.provider.test.js dist/test/e2e/backup.e2e.test.js
-  dist/test/e2e/providerPackage.e2e.test.js
+  dist/test/e2e/providerPackage.e2e.test.js dist/test/e2e/newNode.e2e.test.js
 )
 # Nodes ngcp3, ngcp6, ngcp9-11: firewall, credentials, rollout of several stacks, converged audit.
 group_access=(
@@ -40,7 +40,7 @@ done
 
 echo "== lab" >&2
 lab_was_up=$(node -e 'console.log(require("./dist/lab").labStatus().up ? 1 : 0)')
-node -e 'require("./dist/lab").labUp({ nodes: 12 }).catch((e) => { console.error(e.message); process.exit(1); })'
+node -e 'require("./dist/lab").labUp({ nodes: 14 }).catch((e) => { console.error(e.message); process.exit(1); })'
 cleanup() {
   if [ "$lab_was_up" = 0 ] && [ "${NGCP_FLEET_LAB_KEEP:-}" != 1 ]; then
     node -e 'require("./dist/lab").labDown().catch((e) => { console.error(e.message); process.exit(1); })'

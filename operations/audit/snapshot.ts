@@ -21,7 +21,11 @@
  */
 import { splitSections } from "../../providers/nodeFacts/report";
 import { parseMountOptions } from "../../providers/performance/noatime";
-import { renderReadScript, parseSupportState, type SupportState } from "../../providers/supportAccess/supportAccess";
+import {
+  renderReadScript,
+  parseSupportState,
+  type SupportState,
+} from "../../providers/supportAccess/supportAccess";
 import { parseShadow, type ShadowState } from "../../providers/systemAccounts/shadow";
 import { TLS_SERVICE_SPECS, TLS_SERVICES, type TlsServiceName } from "../../providers/tls/services";
 import { BACKUP_MARKER } from "../../providers/backup/script";

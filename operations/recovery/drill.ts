@@ -9,7 +9,11 @@
  */
 import { quote } from "../../providers/transport/quote";
 import type { TableStat } from "../../providers/backup/manifest";
-import { parseTableStatsTsv, tableStatsShellFunction, type TableStatRow } from "../../providers/backup/tableStats";
+import {
+  parseTableStatsTsv,
+  tableStatsShellFunction,
+  type TableStatRow,
+} from "../../providers/backup/tableStats";
 
 export type TableVerdict = "pass" | "fail" | "unverified";
 

@@ -14,7 +14,12 @@
  * that directory in git, and overwriting its repository with an old one would lose the node's history.
  */
 import { posix } from "node:path";
-import { artifactOf, type BackupManifest, type ManifestArtifact, memberOf } from "../../providers/backup/manifest";
+import {
+  artifactOf,
+  type BackupManifest,
+  type ManifestArtifact,
+  memberOf,
+} from "../../providers/backup/manifest";
 
 /** The handbook's files of /etc/ngcp-config restored over the node's (15.5.2, both editions where present). */
 export const HANDBOOK_CONFIG_FILES: readonly string[] = ["config.yml", "constants.yml", "network.yml"];

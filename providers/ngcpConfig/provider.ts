@@ -1,6 +1,7 @@
 import type * as pulumi from "@pulumi/pulumi";
 import { checkTarget, type CheckFailure } from "../common/checkTarget";
 import { nodeSnapshot } from "../common/nodeReads";
+import { isKnown } from "../common/unknown";
 import { RemoteCommandError } from "../transport/errors";
 import { sessionFor, type NodeSession } from "../transport/session";
 import type { NodeTarget } from "../transport/target";
@@ -193,13 +194,16 @@ export function checkSettings(settings: Record<string, OwnedSetting> | undefined
 
 export const ngcpConfigProvider: pulumi.dynamic.ResourceProvider = {
   async check(_olds: NgcpConfigInputs, news: NgcpConfigInputs) {
-    return {
-      inputs: news,
-      failures: [...checkTarget(news.target, "target"), ...checkSettings(news.settings)],
-    };
+    // Settings a feature decides only at apply (a profile needing the RAM of a node not read yet) are
+    // unknown during preview: checked when they are known.
+    const settings = isKnown(news.settings) ? checkSettings(news.settings) : [];
+    return { inputs: news, failures: [...checkTarget(news.target, "target"), ...settings] };
   },
 
   async diff(_id: string, olds: NgcpConfigOutputs, news: NgcpConfigInputs) {
+    if (!isKnown(news.settings) || !isKnown(news.applyTriggers)) {
+      return { changes: true, replaces: [], deleteBeforeReplace: false };
+    }
     const drifted = driftedKeys(news.settings, olds.live ?? {});
     const triggers = changedTriggers(olds.applyTriggers, news.applyTriggers);
     const watch = [...news.watchKeys].sort().join() !== [...(olds.watchKeys ?? [])].sort().join();

@@ -1,5 +1,6 @@
 import type * as pulumi from "@pulumi/pulumi";
 import { checkTarget } from "../common/checkTarget";
+import { isKnown, UNKNOWN } from "../common/unknown";
 import { sessionFor } from "../transport/session";
 import type { NodeTarget } from "../transport/target";
 import { REMOUNT_ROOT_NOATIME, noatimeWarning, parseMountOptions, renderFstabNoatime } from "./noatime";
@@ -26,11 +27,21 @@ export interface PerformanceProfileOutputs extends PerformanceProfileInputs {
   readonly rootMountOptions: string[];
 }
 
-/** Facts that are still unknown during a first preview (the engine passes a placeholder) count as absent. */
-function knownFacts(facts: NodeFacts | undefined): NodeFacts {
+/**
+ * The node's facts, or `undefined` while the engine does not know them yet: during the preview of a new
+ * node, or of one whose host, port, user or host key changed, NodeFacts reads the node only at apply and
+ * the engine passes a placeholder. Then whatever needs the RAM is decided at apply, not refused.
+ */
+export function knownFacts(facts: NodeFacts | undefined): NodeFacts | undefined {
+  if (!isKnown(facts) || typeof facts !== "object" || facts === null || !isKnown(facts.ramMb)) {
+    return undefined;
+  }
   return {
-    ramMb: typeof facts?.ramMb === "number" && facts.ramMb > 0 ? facts.ramMb : undefined,
-    rootMountOptions: Array.isArray(facts?.rootMountOptions) ? facts.rootMountOptions : undefined,
+    ramMb: typeof facts.ramMb === "number" && facts.ramMb > 0 ? facts.ramMb : undefined,
+    rootMountOptions:
+      isKnown(facts.rootMountOptions) && Array.isArray(facts.rootMountOptions)
+        ? facts.rootMountOptions
+        : undefined,
   };
 }
 
@@ -50,7 +61,11 @@ async function enforceNoatime(target: NodeTarget): Promise<string[]> {
 }
 
 async function converge(inputs: PerformanceProfileInputs): Promise<PerformanceProfileOutputs> {
-  const plan = planPerformance(inputs.performance, knownFacts(inputs.facts));
+  const facts = knownFacts(inputs.facts);
+  if (facts === undefined) {
+    throw new Error(`node ${inputs.target.name}: the node's facts (RAM, mounts) are unknown at apply`);
+  }
+  const plan = planPerformance(inputs.performance, facts);
   const rootMountOptions = inputs.performance.enforceNoatime
     ? await enforceNoatime(inputs.target)
     : [...(inputs.facts.rootMountOptions ?? [])];
@@ -74,6 +89,10 @@ export const performanceProfileProvider: pulumi.dynamic.ResourceProvider = {
     ];
     if (failures.length > 0) {
       return { inputs: news, failures };
+    }
+    if (facts === undefined) {
+      // Decided at apply, when NodeFacts has read the node (the RAM-based values and their limits).
+      return { inputs: { ...news, plan: UNKNOWN }, failures: [] };
     }
     const plan = planPerformance(news.performance, facts);
     const warning = news.performance.enforceNoatime ? undefined : noatimeWarning(facts.rootMountOptions);
