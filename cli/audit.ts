@@ -18,7 +18,8 @@ import { closeAll } from "../providers/transport/session";
 import { probeWebLogin } from "../providers/webCredentials/provider";
 import { describeTarget, parsePublicKeyLine, type NodeTarget } from "../providers/transport/target";
 import { targetFor } from "../spec/targets";
-import { type ClusterSpec, mergeFeature, type NodeSpec } from "../spec/schema";
+import { resolveNode } from "../spec/resolve";
+import type { ClusterSpec, NodeSpec } from "../spec/schema";
 
 /**
  * `ngcp-fleet audit`: grades every node of a stack (or one `--host`) against handbook chapter 15 and prints
@@ -54,13 +55,6 @@ interface AuditOptions {
   readonly format: ReportFormat;
 }
 
-const isObject = (v: unknown): v is Record<string, unknown> =>
-  typeof v === "object" && v !== null && !Array.isArray(v);
-const bool = (v: unknown) => (typeof v === "boolean" ? v : undefined);
-const num = (v: unknown) => (typeof v === "number" && Number.isFinite(v) ? v : undefined);
-const strings = (v: unknown) =>
-  Array.isArray(v) ? v.filter((x): x is string => typeof x === "string") : undefined;
-
 /** The public key line of the private key the audit logs in with: that key is not "preinstalled". */
 export function deployerPublicKey(target: Pick<NodeTarget, "privateKey" | "privateKeyPath">): string[] {
   try {
@@ -86,25 +80,12 @@ export function intentFromSpec(
   node: NodeSpec,
   options: { warnDays?: number; drillMaxAgeDays?: number } = {},
 ): AuditIntent {
-  const feature = (
-    key:
-      "supportAccess" | "firewall" | "tls" | "systemAccounts" | "performance" | "backup" | "webCredentials",
-  ) => mergeFeature(spec[key], node[key]);
-  const support = feature("supportAccess");
-  const firewall = feature("firewall");
-  const tls = feature("tls");
-  const accounts = feature("systemAccounts");
-  const performance = feature("performance");
-  const backup = feature("backup");
-  const web = feature("webCredentials");
-  const fwSources = isObject(firewall?.adminSources)
-    ? [...(strings(firewall.adminSources.ipv4) ?? []), ...(strings(firewall.adminSources.ipv6) ?? [])]
-    : undefined;
-  const adminSources = fwSources ?? (spec.adminSources.length > 0 ? spec.adminSources : undefined);
-  const sizing = isObject(performance?.sizing) ? performance.sizing : undefined;
-  const keep = isObject(accounts?.keepKeys) ? accounts.keepKeys : undefined;
-  const schedule = typeof backup?.schedule === "string" ? backup.schedule : "30 3 * * *";
-  let backupMaxAgeHours = num(backup?.maxAgeHours);
+  const resolved = resolveNode(spec, node);
+  const f = resolved.features;
+  const sources = [...resolved.adminSources.ipv4, ...resolved.adminSources.ipv6];
+  const backup = f.backup;
+  const schedule = backup?.schedule ?? "30 3 * * *";
+  let backupMaxAgeHours = backup?.maxAgeHours;
   if (backupMaxAgeHours === undefined && backup !== undefined) {
     try {
       backupMaxAgeHours = defaultMaxAgeHours(schedule);
@@ -112,21 +93,23 @@ export function intentFromSpec(
       backupMaxAgeHours = undefined;
     }
   }
-  const sipTls = isObject(tls?.sipTls) ? tls.sipTls : undefined;
+  const keep = f.systemAccounts?.keepKeys;
   const intent: AuditIntent = {
-    production: spec.environment === "production" || bool(tls?.production) === true,
-    warnDays: options.warnDays ?? num(tls?.warnDays) ?? 30,
-    supportAccessEnabled: bool(support?.enabled),
-    adminSources,
-    sipTlsEnable: bool(sipTls?.enable),
-    keepKeys: keep ? { root: strings(keep.root), sipwise: strings(keep.sipwise) } : undefined,
-    wipesAuthorizedKeys: bool(accounts?.wipeAuthorizedKeys),
-    natedSubscribers: num(sizing?.natedSubscribers),
-    pingsPerSecondPerProcess: num(sizing?.pingsPerSecondPerProcess),
+    production: spec.environment === "production" || f.tls?.production === true,
+    warnDays: options.warnDays ?? f.tls?.warnDays ?? 30,
+    supportAccessEnabled: f.supportAccess?.enabled,
+    // The one resolved value the firewall applies: firewall.adminSources, else the cluster's list.
+    adminSources:
+      sources.length > 0 || resolved.adminSourcesFrom === "firewall.adminSources" ? sources : undefined,
+    sipTlsEnable: f.tls?.sipTls?.enable,
+    keepKeys: keep ? { root: keep.root, sipwise: keep.sipwise } : undefined,
+    wipesAuthorizedKeys: f.systemAccounts?.wipeAuthorizedKeys,
+    natedSubscribers: f.performance?.sizing?.natedSubscribers,
+    pingsPerSecondPerProcess: f.performance?.sizing?.pingsPerSecondPerProcess,
     backupMaxAgeHours,
-    edition: node.edition ?? spec.edition,
-    managesWebAdministrator: isObject(web?.administrator),
-    webAdminPort: num(web?.port),
+    edition: resolved.edition,
+    managesWebAdministrator: f.webCredentials?.administrator !== undefined,
+    webAdminPort: f.webCredentials?.port,
     drillMaxAgeDays: options.drillMaxAgeDays,
   };
   // Drop undefined fields: the intent prints cleanly in --json and tests compare it deeply.

@@ -33,7 +33,7 @@ import {
   RemoteCommandError,
 } from "../providers/transport/errors";
 import { closeAll, sessionFor, type NodeSession } from "../providers/transport/session";
-import { loadStackNode, minutes, printScriptLine, typedConfirmation } from "./backup";
+import { loadStackNode, printScriptLine, timeoutOption, typedConfirmation } from "./backup";
 
 /**
  * `ngcp-fleet restore`, `restore-drill` and `reset-db` (handbook 15.5.2 and 15.6, issue 7 items 3–5):
@@ -109,7 +109,7 @@ async function restore(options: RestoreOptions): Promise<void> {
       `confirmation "${typed.trim()}" does not name the node ${target.name}: nothing was changed`,
     );
   }
-  const script = renderRestoreScript(plan, { mysqlOptionsFile: backup.mysqlOptionsFile });
+  const script = renderRestoreScript(plan, { sipwiseCnf: backup.paths.sipwiseCnf });
   const started = Date.now();
   try {
     await execWithProgress(session, ["bash", "-s"], {
@@ -296,7 +296,7 @@ export function registerRecoveryCommands(program: Command): void {
     .requiredOption("--backup <id|latest>", "the backup id (YYYYMMDDTHHMMSSZ) or latest")
     .option("--dry-run", "list what would be overwritten, change nothing")
     .option("--yes-i-typed <node>", "the confirmation, for scripts: must be the node name")
-    .option("--timeout <minutes>", "give up after this many minutes", minutes, 120 * 60_000)
+    .addOption(timeoutOption(120, "give up after this many minutes"))
     .action(closing(restore));
 
   program
@@ -308,7 +308,7 @@ export function registerRecoveryCommands(program: Command): void {
     .requiredOption("--node <name>", "the node whose backup to drill")
     .option("--backup <id|latest>", "the backup id (YYYYMMDDTHHMMSSZ) or latest", "latest")
     .option("--json", "print the per-table result as JSON")
-    .option("--timeout <minutes>", "give up after this many minutes", minutes, 120 * 60_000)
+    .addOption(timeoutOption(120, "give up after this many minutes"))
     .action(closing(restoreDrill));
 
   program
@@ -317,6 +317,6 @@ export function registerRecoveryCommands(program: Command): void {
     .requiredOption("--stack <name>", "the stack the node belongs to")
     .requiredOption("--node <name>", "the node to reset")
     .option("--yes-i-typed <node>", "the confirmation, for scripts: must be the node name")
-    .option("--timeout <minutes>", "give up after this many minutes", minutes, 30 * 60_000)
+    .addOption(timeoutOption(30, "give up after this many minutes"))
     .action(closing(resetDb));
 }

@@ -9,7 +9,8 @@ export interface NgcpClusterArgs {
   readonly spec: ClusterSpec;
   /** The stack's name, for `ngcpcfg apply` messages. */
   readonly stack: string;
-  readonly sshPrivateKey?: pulumi.Output<string>;
+  /** The stack sets `ngcp-fleet:sshPrivateKey` (see NgcpNodeArgs.stackKey). */
+  readonly stackKey?: boolean;
 }
 
 /** Makes every resource of a component (and its children) wait for `gate`. */
@@ -39,7 +40,7 @@ export class NgcpCluster extends pulumi.ComponentResource {
             spec: args.spec,
             node: byName.get(nodeName)!,
             stack: args.stack,
-            sshPrivateKey: args.sshPrivateKey,
+            stackKey: args.stackKey,
           },
           { parent: this, transformations: previousGate ? [waitFor(previousGate)] : [] },
         );

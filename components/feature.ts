@@ -4,16 +4,19 @@ import type { OwnedSetting } from "../providers/ngcpConfig/provider";
 import type { NgcpConfig } from "../providers/ngcpConfig/resource";
 import type { NodeFacts } from "../providers/nodeFacts/resource";
 import type { NodeTarget } from "../providers/transport/target";
-import type { ClusterSpec, FeatureObject, NodeSpec } from "../spec/schema";
+import type { FeatureKey, FeatureSettings } from "../spec/features";
+import type { ResolvedNode } from "../spec/resolve";
+import type { ClusterSpec } from "../spec/schema";
 
 /** What every feature of a node can use. */
 export interface NodeContext {
   /** Node name: prefix of every resource name of the node. */
   readonly name: string;
   readonly spec: ClusterSpec;
-  readonly node: NodeSpec;
+  /** The node's resolved settings (spec/resolve.ts): every feature typed, the admin networks in one shape. */
+  readonly resolved: ResolvedNode;
   readonly stack: string;
-  readonly target: pulumi.Output<NodeTarget>;
+  readonly target: NodeTarget;
   readonly facts: NodeFacts;
   /** Parent for the feature's resources (the NgcpNode component). */
   readonly parent: pulumi.Resource;
@@ -46,10 +49,13 @@ export interface FeatureParts {
  * One handbook feature of a node, switched on by its stack-config key (cluster-wide, with per-node
  * overrides). Features are listed in components/features.ts.
  */
-export interface Feature {
+export interface Feature<K extends FeatureKey = FeatureKey> {
   /** The stack-config key (`ngcp-fleet:<key>` and `nodes[].<key>`). */
-  readonly key: string;
+  readonly key: K;
   /** Handbook section, for messages and docs. */
   readonly handbook: string;
-  build(context: NodeContext, settings: FeatureObject): FeatureParts;
+  build(context: NodeContext, settings: FeatureSettings[K]): FeatureParts;
 }
+
+/** Any one feature, its settings type tied to its key. */
+export type AnyFeature = { [K in FeatureKey]: Feature<K> }[FeatureKey];

@@ -1,38 +1,28 @@
 import * as pulumi from "@pulumi/pulumi";
-import { PERFORMANCE_OPTIONS, type PerformanceInputs } from "../providers/performance/planner";
+import { PERFORMANCE_OPTIONS } from "../providers/performance/planner";
 import { PerformanceProfile } from "../providers/performance/resource";
-import { BackupSchedule, type BackupSettings } from "../providers/backup/resource";
+import { BackupSchedule } from "../providers/backup/resource";
 import { Firewall } from "../providers/firewall/resource";
-import { FIREWALL_WATCH_KEYS, type FirewallSettings } from "../providers/firewall/settings";
-import type { MysqlCredentialsInputs } from "../providers/mysqlCredentials/inputs";
+import { FIREWALL_WATCH_KEYS } from "../providers/firewall/settings";
 import { MysqlCredentials } from "../providers/mysqlCredentials/resource";
 import { SupportAccess } from "../providers/supportAccess/resource";
-import type { SupportAccessInputs } from "../providers/supportAccess/supportAccess";
-import type { SystemAccountsInputs } from "../providers/systemAccounts/inputs";
 import { SystemAccounts } from "../providers/systemAccounts/resource";
-import { plainPasswordProblems, stackConfigIsSecret } from "../providers/systemAccounts/stackSecrets";
-import type { WebCredentialsInputs } from "../providers/webCredentials/planner";
 import { WebCredentials } from "../providers/webCredentials/resource";
 import { readFileSync } from "node:fs";
 import { resolve as resolvePath } from "node:path";
 import { tlsApplyTriggers } from "../providers/tls/provider";
 import { TlsCertificates, TlsHandshakeCheck } from "../providers/tls/resource";
-import {
-  claimedConfigKeys,
-  resolveTlsStackConfig,
-  tlsPortKeys,
-  unsecretPrivateKeys,
-} from "../providers/tls/stackConfig";
-import { mergeFeature, type FeatureObject } from "../spec/schema";
-import type { Feature, NodeContext } from "./feature";
+import { claimedConfigKeys, resolveTlsStackConfig, tlsPortKeys } from "../providers/tls/stackConfig";
+import type { PerformanceSettings } from "../spec/features/performance";
+import type { AnyFeature, Feature, NodeContext } from "./feature";
 
 /**
  * Table-10 keys another feature of the node sets on purpose, which a profile would only set as a default:
  * `kamailio.lb.tls.enable` when `tls.sipTls` is managed. A value the stack sets explicitly
  * (`performance.lbTlsEnable`) is not deferred: two explicit owners stay a preview error.
  */
-function keysDeferredToOtherFeatures(context: NodeContext, settings: FeatureObject): string[] {
-  const tlsSettings = mergeFeature(context.spec.tls, context.node.tls);
+function keysDeferredToOtherFeatures(context: NodeContext, settings: PerformanceSettings): string[] {
+  const tlsSettings = context.resolved.features.tls;
   const tlsKeys = new Set(tlsSettings === undefined ? [] : claimedConfigKeys(tlsSettings));
   return PERFORMANCE_OPTIONS.filter(
     (option) => tlsKeys.has(option.key) && settings[option.input] === undefined,
@@ -40,25 +30,21 @@ function keysDeferredToOtherFeatures(context: NodeContext, settings: FeatureObje
 }
 
 /** Handbook 15.7: table-10 tunables, profiles, sizing; noatime. */
-const performance: Feature = {
+const performance: Feature<"performance"> = {
   key: "performance",
   handbook: "15.7",
   build(context, settings) {
     const name = `${context.name}-performance`;
     const owner = `PerformanceProfile ${name}`;
     const excluded = new Set([
-      ...(Array.isArray(settings.excludeKeys) ? (settings.excludeKeys as string[]) : []),
+      ...(settings.excludeKeys ?? []),
       ...keysDeferredToOtherFeatures(context, settings),
     ]);
     const profile = new PerformanceProfile(
       name,
       {
         target: context.target,
-        // Validated by the provider's check, which names each bad key.
-        performance: {
-          ...(settings as PerformanceInputs),
-          ...(excluded.size > 0 ? { excludeKeys: [...excluded] } : {}),
-        },
+        performance: { ...settings, ...(excluded.size > 0 ? { excludeKeys: [...excluded] } : {}) },
         facts: pulumi
           .all([context.facts.ramMb, context.facts.rootMountOptions])
           .apply(([ramMb, rootMountOptions]) => ({ ramMb, rootMountOptions })),
@@ -86,24 +72,17 @@ const performance: Feature = {
 };
 
 /**
- * Handbook 15.5.1: the backup schedule. The dump logs in as MariaDB root with `ngcp-fleet:mysql.rootPassword`
- * (cluster-wide or per node) when the stack sets one, else without a password as on a fresh CE. It is
- * installed after the node's MySQL credentials, which may set or rotate that password in the same `up`.
+ * Handbook 15.5.1: the backup schedule. The dump logs in as its own least-privilege MariaDB account, which the
+ * resource creates on the node with the CE's main service login (sipwise.cnf): no password of the stack is
+ * needed. It is installed after the node's MySQL credentials, so a root account they change is settled.
  */
-const backup: Feature = {
+const backup: Feature<"backup"> = {
   key: "backup",
   handbook: "15.5.1",
   build(context, settings) {
-    const mysql = mergeFeature(context.spec.mysql, context.node.mysql);
-    const rootPassword = typeof mysql?.rootPassword === "string" ? mysql.rootPassword : undefined;
     const schedule = new BackupSchedule(
       `${context.name}-backup`,
-      {
-        target: context.target,
-        // Validated by the provider's check, which names each bad key (backup.<key>).
-        backup: settings as BackupSettings,
-        mysqlPasswordSecret: rootPassword === undefined ? undefined : pulumi.secret(rootPassword),
-      },
+      { target: context.target, backup: settings },
       { parent: context.parent, dependsOn: [...context.resourcesOf("mysql")] },
     );
     return {
@@ -124,13 +103,13 @@ const backup: Feature = {
  * values of the port keys of both editions (`watchKeys`), so a port changed in config.yml moves its rule in
  * the same `up`.
  */
-const firewall: Feature = {
+const firewall: Feature<"firewall"> = {
   key: "firewall",
   handbook: "15.2",
   build(context, settings) {
     let resolveCount: (count: pulumi.Output<number>) => void = () => undefined;
     const ruleCount = new Promise<pulumi.Output<number>>((resolve) => (resolveCount = resolve));
-    const edition = context.node.edition ?? context.spec.edition;
+    const edition = context.resolved.edition;
     return {
       resources: [],
       watchKeys: FIREWALL_WATCH_KEYS,
@@ -139,10 +118,15 @@ const firewall: Feature = {
           `${context.name}-firewall`,
           {
             target: context.target,
-            // Validated by the provider's check, which names each bad key (firewall.<key>).
-            firewall: settings as FirewallSettings,
+            // The admin networks as the node resolved them (spec/resolve.ts): one shape, one place decides.
+            firewall: {
+              ...settings,
+              adminSources: {
+                ipv4: [...context.resolved.adminSources.ipv4],
+                ipv6: [...context.resolved.adminSources.ipv6],
+              },
+            },
             effective: config.effective,
-            clusterAdminSources: context.spec.adminSources,
             ...(edition === undefined ? {} : { edition }),
           },
           { parent: context.parent, dependsOn: [config] },
@@ -156,40 +140,16 @@ const firewall: Feature = {
 };
 
 /**
- * Stops the preview when a credentials feature's passwords sit in a stack-config value that is not secret:
- * they would be in clear in Pulumi.<stack>.yaml and in the state (the default provider records the config).
- */
-function requireSecretPasswords(
-  context: NodeContext,
-  key: "mysql" | "systemAccounts" | "webCredentials",
-): void {
-  const index = context.spec.nodes.findIndex((n) => n.name === context.node.name);
-  const problems = plainPasswordProblems(
-    key,
-    [
-      { configKey: `ngcp-fleet:${key}`, settings: context.spec[key], prefix: `${key}.` },
-      { configKey: "ngcp-fleet:nodes", settings: context.node[key], prefix: `nodes[${index}].${key}.` },
-    ],
-    (configKey) => stackConfigIsSecret(configKey, pulumi.runtime, process.env),
-  );
-  if (problems.length > 0) {
-    throw new pulumi.RunError(problems.join("\n"));
-  }
-}
-
-/**
  * Handbook 15.3, MySQL: root's password, extra least-privilege users, the service users verified. The settings
  * hold passwords: the resource keeps them secret in the state whatever the stack config marked.
  */
-const mysql: Feature = {
+const mysql: Feature<"mysql"> = {
   key: "mysql",
   handbook: "15.3",
   build(context, settings) {
-    requireSecretPasswords(context, "mysql");
     const credentials = new MysqlCredentials(
       `${context.name}-mysql`,
-      // Validated by the provider's check, which names each bad key (mysql.<key>) and never a value.
-      { target: context.target, mysql: pulumi.secret(settings as unknown as MysqlCredentialsInputs) },
+      { target: context.target, mysql: pulumi.secret(settings) },
       { parent: context.parent },
     );
     return {
@@ -211,22 +171,12 @@ const mysql: Feature = {
  * stack's `environment` unless set. The node's NgcpConfig sets the keys and applies once (restarting
  * services when a certificate changed); a handshake check after the apply proves what each port serves.
  */
-const tls: Feature = {
+const tls: Feature<"tls"> = {
   key: "tls",
   handbook: "15.4",
   build(context, settings) {
     const name = `${context.name}-tls`;
     const owner = `TlsCertificates ${name}`;
-    const exposed = unsecretPrivateKeys(
-      [
-        { configKey: "ngcp-fleet:tls", settings: context.spec.tls },
-        { configKey: "ngcp-fleet:nodes", settings: context.node.tls },
-      ],
-      (configKey) => stackConfigIsSecret(configKey, pulumi.runtime, process.env),
-    );
-    if (exposed.length > 0) {
-      throw new pulumi.RunError(exposed.join("\n"));
-    }
     const resolved = resolveTlsStackConfig(settings, {
       environment: context.spec.environment,
       readFile: (path) => readFileSync(resolvePath(path), "utf8"),
@@ -256,7 +206,7 @@ const tls: Feature = {
           `${name}-handshake`,
           {
             node: context.name,
-            host: context.target.apply((target) => target.host),
+            host: context.target.host,
             handshakes: certificates.plan.apply((plan) => plan.handshakes),
             effective: config.effective,
             filesRevision: certificates.plan.apply((plan) => plan.filesRevision),
@@ -283,15 +233,13 @@ const tls: Feature = {
  * Handbook 15.3, system accounts: root's password, cdrexport's login, the wipe of the preinstalled
  * authorized_keys (keeping the stack's keys; `check` refuses a wipe that would drop the deployer's own key).
  */
-const systemAccounts: Feature = {
+const systemAccounts: Feature<"systemAccounts"> = {
   key: "systemAccounts",
   handbook: "15.3",
   build(context, settings) {
-    requireSecretPasswords(context, "systemAccounts");
     const accounts = new SystemAccounts(
       `${context.name}-system-accounts`,
-      // Validated by the provider's check, which names each bad key (systemAccounts.<key>) and never a value.
-      { target: context.target, systemAccounts: pulumi.secret(settings as unknown as SystemAccountsInputs) },
+      { target: context.target, systemAccounts: pulumi.secret(settings) },
       { parent: context.parent },
     );
     return {
@@ -306,12 +254,12 @@ const systemAccounts: Feature = {
  * runs after the node's system accounts: their wipe of sipwise's authorized_keys and `ngcp-support-access`
  * edit the same file.
  */
-const supportAccess: Feature = {
+const supportAccess: Feature<"supportAccess"> = {
   key: "supportAccess",
   handbook: "15.1",
   build(context, settings) {
-    const wipe = mergeFeature(context.spec.systemAccounts, context.node.systemAccounts);
-    const keepsSipwise = (wipe?.keepKeys as { sipwise?: unknown[] } | undefined)?.sipwise ?? [];
+    const wipe = context.resolved.features.systemAccounts;
+    const keepsSipwise = wipe?.keepKeys?.sipwise ?? [];
     if (
       settings.enabled === true &&
       wipe?.wipeAuthorizedKeys === true &&
@@ -326,8 +274,7 @@ const supportAccess: Feature = {
     }
     const access = new SupportAccess(
       `${context.name}-support-access`,
-      // Validated by the provider's check (supportAccess.enabled must be a boolean).
-      { target: context.target, supportAccess: settings as unknown as SupportAccessInputs },
+      { target: context.target, supportAccess: settings },
       { parent: context.parent, dependsOn: [...context.resourcesOf("systemAccounts")] },
     );
     return { resources: [access], summary: { state: access.state } };
@@ -338,15 +285,13 @@ const supportAccess: Feature = {
  * Handbook 15.3, web: the `administrator` and `ngcpsoap` passwords, through the REST API's documented calls
  * over the SSH tunnel. The settings hold passwords: the resource keeps them secret in the state.
  */
-const webCredentials: Feature = {
+const webCredentials: Feature<"webCredentials"> = {
   key: "webCredentials",
   handbook: "15.3",
   build(context, settings) {
-    requireSecretPasswords(context, "webCredentials");
     const web = new WebCredentials(
       `${context.name}-web-credentials`,
-      // Validated by the provider's check, which names each bad key (webCredentials.<key>) and never a value.
-      { target: context.target, webCredentials: pulumi.secret(settings as unknown as WebCredentialsInputs) },
+      { target: context.target, webCredentials: pulumi.secret(settings) },
       { parent: context.parent },
     );
     return { resources: [web], summary: { logins: web.logins, drift: web.drift } };
@@ -354,7 +299,7 @@ const webCredentials: Feature = {
 };
 
 /** Every feature a node can have, in the order their resources are declared. */
-export const FEATURES: readonly Feature[] = [
+export const FEATURES: readonly AnyFeature[] = [
   performance,
   mysql,
   backup,

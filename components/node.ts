@@ -1,39 +1,23 @@
 import * as pulumi from "@pulumi/pulumi";
 import { findOwnershipConflicts } from "../providers/ngcpConfig/ownership";
 import { NgcpConfig } from "../providers/ngcpConfig/resource";
-import { SETTINGS, type ConfigSetting } from "../providers/ngcpConfig/edition";
+import { HEALTH_PORTS, SETTINGS, type ConfigSetting } from "../providers/common/nodeContract";
 import type { GatedNode } from "../providers/health/provider";
 import { createHash } from "node:crypto";
 import { NodeFacts } from "../providers/nodeFacts/resource";
-import type { NodeTarget } from "../providers/transport/target";
-import { type ClusterSpec, type NodeSpec, mergeFeature } from "../spec/schema";
-import { targetFor } from "../spec/targets";
-import type { FeatureParts, NodeContext } from "./feature";
+import type { FeatureKey } from "../spec/features";
+import { resolveNode, type ResolvedNode } from "../spec/resolve";
+import type { ClusterSpec, NodeSpec } from "../spec/schema";
+import type { Feature, FeatureParts, NodeContext } from "./feature";
 import { FEATURES } from "./features";
 
 export interface NgcpNodeArgs {
   readonly spec: ClusterSpec;
   readonly node: NodeSpec;
   readonly stack: string;
-  readonly sshPrivateKey?: pulumi.Output<string>;
+  /** The stack sets `ngcp-fleet:sshPrivateKey`: the providers take the key from their configuration. */
+  readonly stackKey?: boolean;
 }
-
-/** The connection a node's resources use; the key itself stays secret. */
-export function nodeTarget(
-  spec: ClusterSpec,
-  node: NodeSpec,
-  sshPrivateKey?: pulumi.Output<string>,
-): pulumi.Output<NodeTarget> {
-  return pulumi.output(sshPrivateKey).apply((privateKey) => targetFor(spec, node, privateKey));
-}
-
-/** The service ports the rollout's health gate probes, with the handbook defaults (tables 8 and 9). */
-const HEALTH_PORTS: readonly { setting: ConfigSetting; label: string; fallback: number }[] = [
-  { setting: "sipPort", label: "SIP", fallback: 5060 },
-  { setting: "cscPort", label: "customer self-care interface", fallback: 443 },
-  { setting: "adminPort", label: "administrator interface", fallback: 1443 },
-  { setting: "provisioningPort", label: "provisioning interfaces", fallback: 2443 },
-];
 
 /** Every edition's config key for a setting: the node's own config decides which one holds a value. */
 function candidateKeys(setting: ConfigSetting): string[] {
@@ -45,6 +29,16 @@ function effectivePort(effective: Record<string, unknown>, setting: ConfigSettin
     .map((key) => effective[key])
     .find((v) => typeof v === "number");
   return typeof value === "number" ? value : fallback;
+}
+
+/** A feature's parts on a node, when the node manages it (its settings typed by its key). */
+function buildFeature<K extends FeatureKey>(
+  feature: Feature<K>,
+  context: NodeContext,
+  resolved: ResolvedNode,
+): FeatureParts | undefined {
+  const settings = resolved.features[feature.key];
+  return settings === undefined ? undefined : feature.build(context, settings);
 }
 
 /**
@@ -64,13 +58,14 @@ export class NgcpNode extends pulumi.ComponentResource {
 
   constructor(name: string, args: NgcpNodeArgs, opts?: pulumi.ComponentResourceOptions) {
     super("ngcp-fleet:index:NgcpNode", name, {}, opts);
-    const target = nodeTarget(args.spec, args.node, args.sshPrivateKey);
+    const resolved = resolveNode(args.spec, args.node, args.stackKey ? { fromStack: true } : undefined);
+    const target = resolved.target;
     const facts = new NodeFacts(`${name}-facts`, { target }, { parent: this });
     const parts: [string, FeatureParts][] = [];
     const context: NodeContext = {
       name,
       spec: args.spec,
-      node: args.node,
+      resolved,
       stack: args.stack,
       target,
       facts,
@@ -79,12 +74,9 @@ export class NgcpNode extends pulumi.ComponentResource {
     };
 
     for (const feature of FEATURES) {
-      const settings = mergeFeature(
-        args.spec[feature.key as keyof ClusterSpec] as never,
-        args.node[feature.key as keyof NodeSpec] as never,
-      );
-      if (settings !== undefined) {
-        parts.push([feature.key, feature.build(context, settings)]);
+      const part = buildFeature(feature, context, resolved);
+      if (part !== undefined) {
+        parts.push([feature.key, part]);
       }
     }
 

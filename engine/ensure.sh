@@ -18,11 +18,32 @@ mkdir -p "$bin"
 log() { printf 'engine: %s\n' "$*" >&2; }
 
 link_launcher() {
-  # The launcher ships in the npm package @pulumi/pulumi; it resolves that
-  # package from the working directory, which the engine sets to the project.
+  # The launcher ships in the npm package @pulumi/pulumi; it resolves that package from the working directory,
+  # which the engine sets to the project, so one copy serves every clone. With a directory (the engine's own),
+  # the copy goes beside the `pulumi` binary there: the engine then sees it as bundled and prints no "using
+  # pulumi-resource-pulumi-nodejs from $PATH" warning on every command.
   local launcher="$root/node_modules/@pulumi/pulumi/pulumi-resource-pulumi-nodejs"
   [ -f "$launcher" ] || { log "run npm ci first: $launcher is missing"; exit 1; }
-  ln -sf "$launcher" "$bin/pulumi-resource-pulumi-nodejs"
+  local beside="${1:-}"
+  if [ -n "$beside" ]; then
+    cmp -s "$launcher" "$beside/pulumi-resource-pulumi-nodejs" || install -m 0755 "$launcher" "$beside/pulumi-resource-pulumi-nodejs"
+    ln -sf "$beside/pulumi-resource-pulumi-nodejs" "$bin/pulumi-resource-pulumi-nodejs"
+  else
+    ln -sf "$launcher" "$bin/pulumi-resource-pulumi-nodejs"
+  fi
+}
+
+# The engine's automatic log (PULUMI_HOME/logs) records every resource's properties at debug level on every
+# run: 40% of the engine's CPU in a no-op preview of 30 nodes, and 440 MB in a day of tests. A logs path that
+# cannot be a directory turns it off (the engine then logs "automatic logging unavailable" at debug level);
+# `--logtostderr -v=N` works as always. Remove the link to have the logs again.
+quiet_home() {
+  local home="$root/.pulumi/home"
+  mkdir -p "$home"
+  if [ ! -L "$home/logs" ]; then
+    rm -rf "$home/logs"
+    ln -s /dev/null "$home/logs"
+  fi
 }
 
 on_path=$(PATH=$(printf '%s' "$PATH" | tr ':' '\n' | grep -vxF "$bin" | paste -sd:) command -v pulumi || true)
@@ -32,6 +53,7 @@ if [ -n "$on_path" ] && [ -z "${NGCP_FLEET_BUILD_ENGINE:-}" ]; then
   ln -sf "$on_path" "$bin/pulumi"
   if [ -x "$dir/pulumi-language-nodejs" ]; then ln -sf "$dir/pulumi-language-nodejs" "$bin/pulumi-language-nodejs"; fi
   link_launcher
+  quiet_home
   echo "$bin"
   exit 0
 fi
@@ -73,15 +95,6 @@ if [ ! -x "$cache/pulumi" ] || [ ! -x "$cache/pulumi-language-nodejs" ]; then
 fi
 ln -sf "$cache/pulumi" "$bin/pulumi"
 ln -sf "$cache/pulumi-language-nodejs" "$bin/pulumi-language-nodejs"
-link_launcher
-# The engine's automatic log (PULUMI_HOME/logs) records every resource's properties at debug level on every
-# run: 40% of the engine's CPU in a no-op preview of 30 nodes, and 440 MB in a day of tests. A logs path that
-# cannot be a directory turns it off (the engine then logs "automatic logging unavailable" at debug level);
-# `--logtostderr -v=N` works as always. Remove the link to have the logs again.
-home="$root/.pulumi/home"
-mkdir -p "$home"
-if [ ! -L "$home/logs" ]; then
-  rm -rf "$home/logs"
-  ln -s /dev/null "$home/logs"
-fi
+link_launcher "$cache"
+quiet_home
 echo "$bin"

@@ -1,8 +1,9 @@
+import { spawnSync } from "node:child_process";
 import { randomBytes } from "node:crypto";
-import { existsSync, readFileSync } from "node:fs";
+import { existsSync, mkdirSync, readFileSync } from "node:fs";
 import { join } from "node:path";
 import { missingLabSecrets, secretPathName } from "../lab/core/render/stack";
-import { openStack } from "./automation";
+import { engineEnv } from "./env";
 import { engineBinDir, projectRoot } from "./paths";
 
 /**
@@ -28,14 +29,40 @@ export async function ensureLabStackSecrets(root = projectRoot()): Promise<strin
   if (missing.length === 0) {
     return [];
   }
-  const stack = await openStack("lab", { root });
   const set: string[] = [];
   for (const secret of missing) {
     const name = secretPathName(secret);
-    await stack.setConfig(name, { value: labPassword(), secret: true }, true);
+    setSecretConfig(root, "lab", name, labPassword());
     set.push(name);
   }
   return set;
+}
+
+/**
+ * `pulumi config set --secret --path <key>` with the value on stdin: never in a process's arguments, where
+ * every user of the machine could read it (`ps`), as the Automation API's `setConfig` would put it.
+ */
+export function setSecretConfig(root: string, stack: string, key: string, value: string): void {
+  mkdirSync(join(root, ".pulumi", "state"), { recursive: true });
+  const pulumi = (args: string[], input?: string) =>
+    spawnSync(join(engineBinDir(root), "pulumi"), [...args, "--non-interactive"], {
+      cwd: root,
+      encoding: "utf8",
+      env: { ...process.env, ...engineEnv({ root, stack }) },
+      ...(input === undefined ? {} : { input }),
+    });
+  const select = pulumi(["stack", "select", "--create", "--secrets-provider", "passphrase", stack]);
+  if (select.status !== 0) {
+    throw new Error(
+      `pulumi stack select --create ${stack} failed: ${(select.stderr || String(select.error)).trim()}`,
+    );
+  }
+  const result = pulumi(["config", "set", "--secret", "--path", "--stack", stack, key], value);
+  if (result.status !== 0) {
+    throw new Error(
+      `pulumi config set --secret --path ${key} failed: ${(result.stderr || String(result.error)).trim()}`,
+    );
+  }
 }
 
 /** Whether the project's engine is installed (scripts/bootstrap.sh), so secrets can be encrypted. */

@@ -1,7 +1,7 @@
 /**
- * Builds the provider package `node_modules/@ngcp-fleet/providers` from the compiled `dist/providers`:
- * the code the dynamic-provider process loads when a resource's stub provider is called (see
- * providers/common/packaged.ts). `npm run build` runs it after `tsc`.
+ * Builds the runtime package `node_modules/@ngcp-fleet/runtime` from the compiled `dist/providers` and
+ * `dist/spec` (same layout): the code the dynamic-provider process loads when the engine calls a resource's
+ * provider (see providers/common/packaged.ts). `npm run build` runs it after `tsc`.
  *
  * The package is a real directory (no symlink) whose version is `<project version>+<first 12 hex digits of
  * the SHA-256 of its files>`: each resource's outputs carry it (`providerVersion`), so an operator can tell
@@ -20,11 +20,11 @@ import {
   writeFileSync,
 } from "node:fs";
 import { dirname, join, relative } from "node:path";
-import { PROVIDER_PACKAGE } from "../providers/common/packaged";
+import { PACKAGE_DIRECTORIES, PROVIDER_PACKAGE } from "../providers/common/packaged";
 import { projectRoot } from "./paths";
 
-/** The files of the package: every compiled module of dist/providers, relative paths, sorted. */
-export function packageFiles(distProviders: string): string[] {
+/** The files of the package: every compiled module of the given dist/ directories, relative to dist/, sorted. */
+export function packageFiles(dist: string, directories: readonly string[] = PACKAGE_DIRECTORIES): string[] {
   const out: string[] = [];
   const walk = (dir: string) => {
     for (const entry of readdirSync(dir, { withFileTypes: true })) {
@@ -32,11 +32,13 @@ export function packageFiles(distProviders: string): string[] {
       if (entry.isDirectory()) {
         walk(path);
       } else if (entry.isFile() && entry.name.endsWith(".js")) {
-        out.push(relative(distProviders, path));
+        out.push(relative(dist, path));
       }
     }
   };
-  walk(distProviders);
+  for (const directory of directories) {
+    walk(join(dist, directory));
+  }
   return out.sort();
 }
 
@@ -63,9 +65,9 @@ export interface BuiltPackage {
 
 /** Builds (or keeps) the package under `<root>/node_modules`. */
 export function buildProviderPackage(root = projectRoot()): BuiltPackage {
-  const source = join(root, "dist", "providers");
-  if (!existsSync(join(source, "index.js"))) {
-    throw new Error(`${source}/index.js is missing: run tsc first (npm run build does both)`);
+  const source = join(root, "dist");
+  if (!existsSync(join(source, "providers", "index.js"))) {
+    throw new Error(`${source}/providers/index.js is missing: run tsc first (npm run build does both)`);
   }
   const project = JSON.parse(readFileSync(join(root, "package.json"), "utf8")) as { version: string };
   const files = packageFiles(source).map((path) => ({ path, content: readFileSync(join(source, path)) }));
@@ -77,9 +79,11 @@ export function buildProviderPackage(root = projectRoot()): BuiltPackage {
     private: true,
     description:
       "ngcp-fleet's dynamic providers, as the dynamic-provider process loads them (built by npm run build)",
-    main: "index.js",
+    main: "providers/index.js",
     license: "Apache-2.0",
   };
+  // The package's name before it carried spec/ too: nothing loads it any more.
+  rmSync(join(root, "node_modules", "@ngcp-fleet", "providers"), { recursive: true, force: true });
   const installed = join(directory, "package.json");
   if (existsSync(installed)) {
     const current = JSON.parse(readFileSync(installed, "utf8")) as { version?: unknown };

@@ -1,6 +1,7 @@
-import { existsSync } from "node:fs";
-import { join } from "node:path";
-import { parseClusterSpec } from "../spec/parse";
+import { existsSync, readFileSync } from "node:fs";
+import { isAbsolute, join } from "node:path";
+import { validateStack } from "../components/validate";
+import { SpecError } from "../spec/parse";
 import { CONFIG_NAMESPACE, type ClusterSpec } from "../spec/schema";
 import { configValue } from "../spec/targets";
 import { openStack } from "./automation";
@@ -34,5 +35,11 @@ export async function loadStackSpec(stackName: string): Promise<StackSpec> {
       raw[key] = configValue(item.value);
     }
   }
-  return { spec: parseClusterSpec(raw), sshPrivateKey };
+  const validation = validateStack(raw, {
+    readFile: (path) => readFileSync(isAbsolute(path) ? path : join(projectRoot(), path), "utf8"),
+  });
+  if (validation.spec === undefined) {
+    throw new SpecError(validation.errors);
+  }
+  return { spec: validation.spec, sshPrivateKey };
 }

@@ -1,5 +1,5 @@
 /**
- * The provider package (`@ngcp-fleet/providers`, built into node_modules by engine/providerPackage.ts):
+ * The runtime package's main module (`@ngcp-fleet/runtime`, built into node_modules by engine/providerPackage.ts):
  * what the dynamic-provider process loads when a resource's stub provider (common/packaged.ts) is called.
  * Each implementation is wrapped by common/layout.ts: versioned outputs, adoption of earlier states.
  */
@@ -26,7 +26,7 @@ import { join } from "node:path";
  */
 function packageVersion(): string {
   try {
-    const text = readFileSync(join(__dirname, "package.json"), "utf8");
+    const text = readFileSync(join(__dirname, "..", "package.json"), "utf8");
     const version = (JSON.parse(text) as { version?: unknown }).version;
     return typeof version === "string" ? version : "unpackaged";
   } catch {

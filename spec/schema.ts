@@ -1,5 +1,7 @@
 import { z } from "zod";
-import { parsePublicKeyLine } from "../providers/transport/target";
+import { FEATURE_SCHEMAS } from "./features";
+import { overrideSchema } from "./features/partial";
+import { parsePublicKeyLine } from "./hostKey";
 
 /** The stack-config namespace: every key is `ngcp-fleet:<key>`. */
 export const CONFIG_NAMESPACE = "ngcp-fleet";
@@ -22,13 +24,6 @@ const nodeName = z
     "must be lower-case letters, digits and '-', starting with a letter or digit",
   );
 
-/**
- * A feature's settings are validated by its provider's `check` (one validator per feature, shared by
- * preview and the CLI); the spec only requires an object here and merges cluster defaults with node
- * overrides.
- */
-const featureObject = z.record(z.string(), z.unknown());
-
 /** Handbook edition of a node's config keys: "current" = seed 001, "older" = seed 000. */
 const edition = z.enum(["current", "older"]);
 
@@ -45,15 +40,15 @@ export const NodeSpecSchema = z.strictObject({
   hostKey: hostKey.optional(),
   /** Handbook edition of this node's config.yml. @default detected from the node */
   edition: edition.optional(),
-  /** Overrides of the cluster-wide feature settings for this node (same keys as below). */
-  performance: featureObject.optional(),
-  tls: featureObject.optional(),
-  firewall: featureObject.optional(),
-  mysql: featureObject.optional(),
-  systemAccounts: featureObject.optional(),
-  supportAccess: featureObject.optional(),
-  webCredentials: featureObject.optional(),
-  backup: featureObject.optional(),
+  /** Overrides of the cluster-wide feature settings for this node (any part; merged at every depth). */
+  performance: overrideSchema(FEATURE_SCHEMAS.performance).optional(),
+  tls: overrideSchema(FEATURE_SCHEMAS.tls).optional(),
+  firewall: overrideSchema(FEATURE_SCHEMAS.firewall).optional(),
+  mysql: overrideSchema(FEATURE_SCHEMAS.mysql).optional(),
+  systemAccounts: overrideSchema(FEATURE_SCHEMAS.systemAccounts).optional(),
+  supportAccess: overrideSchema(FEATURE_SCHEMAS.supportAccess).optional(),
+  webCredentials: overrideSchema(FEATURE_SCHEMAS.webCredentials).optional(),
+  backup: overrideSchema(FEATURE_SCHEMAS.backup).optional(),
 });
 
 export const SshSpecSchema = z.strictObject({
@@ -92,22 +87,25 @@ export const ClusterSpecSchema = z
       .default({ canary: 1, batchSize: 10, haPairs: [] }),
     /** Handbook edition of the nodes' config.yml. @default detected from each node */
     edition: edition.optional(),
-    /** Table-10 tunables for every node (handbook 15.7): profile, sizing, explicit values. @default unmanaged */
-    performance: featureObject.optional(),
+    // Each feature: its schema in spec/features/ (every key, its default and handbook section). A feature
+    // set here applies to every node; `nodes[].<feature>` overrides parts of it. Merged settings are
+    // validated again per node (spec/resolve.ts), where a part set here may meet a node's override.
+    /** Table-10 tunables (handbook 15.7): profile, sizing, explicit values. @default unmanaged */
+    performance: overrideSchema(FEATURE_SCHEMAS.performance).optional(),
     /** Certificates of the web interfaces and SIP over TLS (handbook 15.4). @default unmanaged */
-    tls: featureObject.optional(),
-    /** INPUT filtering for the services of tables 8 and 9, the RTPENGINE rule (handbook 15.2). @default unmanaged */
-    firewall: featureObject.optional(),
+    tls: overrideSchema(FEATURE_SCHEMAS.tls).optional(),
+    /** INPUT filtering for tables 8 and 9, the RTPENGINE rule (handbook 15.2). @default unmanaged */
+    firewall: overrideSchema(FEATURE_SCHEMAS.firewall).optional(),
     /** MySQL root password and extra users (handbook 15.3). @default unmanaged */
-    mysql: featureObject.optional(),
+    mysql: overrideSchema(FEATURE_SCHEMAS.mysql).optional(),
     /** cdrexport login, root password, preinstalled authorized_keys (handbook 15.3). @default unmanaged */
-    systemAccounts: featureObject.optional(),
+    systemAccounts: overrideSchema(FEATURE_SCHEMAS.systemAccounts).optional(),
     /** Sipwise support access enabled or disabled (handbook 15.1). @default unmanaged */
-    supportAccess: featureObject.optional(),
+    supportAccess: overrideSchema(FEATURE_SCHEMAS.supportAccess).optional(),
     /** Web `administrator` and `ngcpsoap` passwords (handbook 15.3). @default unmanaged */
-    webCredentials: featureObject.optional(),
+    webCredentials: overrideSchema(FEATURE_SCHEMAS.webCredentials).optional(),
     /** Backup schedule (handbook 15.5.1). @default unmanaged */
-    backup: featureObject.optional(),
+    backup: overrideSchema(FEATURE_SCHEMAS.backup).optional(),
   })
   .superRefine((spec, ctx) => {
     const seen = new Map<string, number>();
@@ -133,34 +131,5 @@ export const ClusterSpecSchema = z
   });
 
 export type NodeSpec = z.infer<typeof NodeSpecSchema>;
-export type FeatureObject = z.infer<typeof featureObject>;
-
-/**
- * A node's effective settings for a feature: the cluster-wide object with the node's keys on top, objects
- * merged at every depth (`nodes[].tls.services.csc.hostname` keeps the cluster's certificate of `csc`);
- * arrays and scalars are replaced. `undefined` when neither sets the feature.
- */
-export function mergeFeature(
-  cluster: FeatureObject | undefined,
-  node: FeatureObject | undefined,
-): FeatureObject | undefined {
-  if (cluster === undefined && node === undefined) {
-    return undefined;
-  }
-  return deepMerge(cluster ?? {}, node ?? {});
-}
-
-function deepMerge(base: Record<string, unknown>, top: Record<string, unknown>): Record<string, unknown> {
-  const merged: Record<string, unknown> = { ...base };
-  for (const [key, value] of Object.entries(top)) {
-    const under = merged[key];
-    merged[key] = isPlainObject(under) && isPlainObject(value) ? deepMerge(under, value) : value;
-  }
-  return merged;
-}
-
-function isPlainObject(value: unknown): value is Record<string, unknown> {
-  return typeof value === "object" && value !== null && !Array.isArray(value);
-}
 export type SshSpec = z.infer<typeof SshSpecSchema>;
 export type ClusterSpec = z.infer<typeof ClusterSpecSchema>;

@@ -6,7 +6,11 @@ import type { ClusterSpec, NodeSpec } from "./schema";
  * default are left out: the target is stored with every resource of the node (twice), so each byte counts
  * two dozen times per node.
  */
-export function targetFor(spec: ClusterSpec, node: NodeSpec, sshPrivateKey?: string): NodeTarget {
+export function targetFor(
+  spec: ClusterSpec,
+  node: NodeSpec,
+  sshPrivateKey?: string | { readonly fromStack: true },
+): NodeTarget {
   const port = node.port ?? 22;
   const user = node.user ?? spec.ssh.user;
   return {
@@ -19,7 +23,11 @@ export function targetFor(spec: ClusterSpec, node: NodeSpec, sshPrivateKey?: str
     ...(spec.ssh.sudo ? { sudo: true } : {}),
     ...(spec.ssh.connectTimeoutMs === 10_000 ? {} : { connectTimeoutMs: spec.ssh.connectTimeoutMs }),
     ...(spec.ssh.commandTimeoutMs === 120_000 ? {} : { commandTimeoutMs: spec.ssh.commandTimeoutMs }),
-    ...(sshPrivateKey ? { privateKey: sshPrivateKey } : { privateKeyPath: spec.ssh.privateKeyPath }),
+    ...(typeof sshPrivateKey === "string" && sshPrivateKey !== ""
+      ? { privateKey: sshPrivateKey }
+      : typeof sshPrivateKey === "object"
+        ? { stackKey: true }
+        : { privateKeyPath: spec.ssh.privateKeyPath }),
   };
 }
 

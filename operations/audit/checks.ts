@@ -736,7 +736,13 @@ export const CHECKS: readonly AuditCheck[] = [
       if (!parsed.ok) {
         return fail(parsed.error);
       }
-      const drift = backupDrift(parsed.status, now, maxAge);
+      const alive = s.backup.runAlive;
+      const drift = backupDrift(
+        parsed.status,
+        now,
+        maxAge,
+        alive === null || alive === undefined ? {} : { runAlive: alive },
+      );
       if (drift.drifted) {
         return fail(drift.reasons.join("; "));
       }

@@ -177,6 +177,7 @@ export async function collectSnapshot(
       cronFiles: first.cronFiles,
       timers: first.timers,
       statusJson: first.statusJson,
+      runAlive: first.runAlive,
       manifestJson: certs.manifestJson,
       scriptPaths: first.scriptPaths,
       drillRecordJson: first.drillRecordJson,

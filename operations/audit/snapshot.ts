@@ -19,6 +19,7 @@
  * A snapshot holds no secret: shadow hashes are reduced to their state (hash / locked / disabled / empty)
  * before it is built, and the password answers are single words.
  */
+import { lockProbeScript } from "../../providers/backup/status";
 import { splitSections } from "../../providers/nodeFacts/report";
 import { parseMountOptions } from "../../providers/performance/noatime";
 import {
@@ -89,6 +90,7 @@ export function renderSnapshotScript(): string {
       "ls -1 /etc/systemd/system/*.timer 2>/dev/null | grep -i backup | grep -v dpkg-db-backup || true",
     ),
     section("backupStatus", `cat ${DEFAULT_BACKUP_PATHS.statusFile} 2>/dev/null || true`),
+    section("backupLock", lockProbeScript(DEFAULT_BACKUP_PATHS.lockFile)),
     section("drillRecord", `cat ${DRILL_RECORD_PATH} 2>/dev/null || true`),
     section(
       "backupScript",
@@ -226,6 +228,8 @@ export interface NodeSnapshot {
     readonly timers: readonly string[];
     /** The BackupSchedule status file, or null. */
     readonly statusJson: string | null;
+    /** Whether a backup run holds the lock now; null when the snapshot did not read it. */
+    readonly runAlive?: boolean | null;
     /** The latest successful backup's manifest.json, or null. */
     readonly manifestJson: string | null;
     /** /etc paths the installed ngcp-fleet backup script names (evidence when there is no manifest yet). */
@@ -250,6 +254,8 @@ export interface FirstRead {
   readonly cronFiles: CronFileRead[];
   readonly timers: string[];
   readonly statusJson: string | null;
+  /** `held`/`free` of the backup lock; null when not read. */
+  readonly runAlive: boolean | null;
   readonly scriptPaths: string[];
   readonly drillRecordJson: string | null;
 }
@@ -326,6 +332,9 @@ export function parseFirstRead(stdout: string): FirstRead {
       .map((l) => l.trim())
       .filter((l) => l !== ""),
     statusJson: trimmedOrNull("backupStatus"),
+    runAlive: ((lock) => (lock === "held" ? true : lock === "free" ? false : null))(
+      trimmedOrNull("backupLock"),
+    ),
     drillRecordJson: trimmedOrNull("drillRecord"),
     scriptPaths: get("backupScript")
       .split("\n")

@@ -11,20 +11,26 @@
  *  3. keep-aside: the node's current files copied to `<destination>/pre-restore-<ts>/<path>` and, by
  *     default, its current databases dumped there;
  *  4. restore-files: each file copied next to its target and renamed over it (a reader never sees half);
- *  5. restore-database: the dump piped into `mariadb --defaults-extra-file=<0600 file>`, then
- *     `FLUSH PRIVILEGES` in the same session (the dump carries the users of the backed-up node);
+ *  5. restore-database: the dump piped into `mariadb`, logged in as the CE's main service user with the
+ *     password of the node's sipwise.cnf as it was when the script started (step 1 writes it to a 0600
+ *     option file in a private temporary directory), then `FLUSH PRIVILEGES` in the same session (the dump
+ *     carries the users of the backed-up node). The backup's own login cannot do it: it may only read.
  *  6. apply: `ngcpcfg apply "<message>"`.
  * A failing step stops the script; the message names the step and where the previous files are.
  */
+import { SIPWISE_DB_PASSWORD_SED } from "../../providers/backup/script";
 import { quote } from "../../providers/transport/quote";
 import type { RestorePlan } from "./restore";
 
 export interface RestoreScriptOptions {
   /**
-   * A 0600 MySQL option file on the node whose login may replace every database (root, or an equivalent
-   * administrative user). Never a password on a command line.
+   * The node's /etc/mysql/sipwise.cnf: its `SIPWISE_DB_PASSWORD` logs in as `sipwise`, which the CE
+   * installer creates with every privilege (handbook 15.3). Read before step 2 replaces the file; the
+   * password only passes through shell variables and a 0600 option file, never a command line.
    */
-  readonly mysqlOptionsFile: string;
+  readonly sipwiseCnf: string;
+  /** The MariaDB server's socket when it is not the client's default (a scratch server in tests). */
+  readonly mysqlSocket?: string;
   /** The ngcpcfg command. @default "ngcpcfg" */
   readonly ngcpcfg?: string;
 }
@@ -51,7 +57,9 @@ PRE=${quote(plan.preRestoreDir)}
 STAGE=${quote(plan.stagingDir)}
 DUMP=${quote(plan.database.artifact)}
 COMPRESSION=${plan.database.compression}
-MYSQL_OPTIONS=${quote(options.mysqlOptionsFile)}
+SIPWISE_CNF=${quote(options.sipwiseCnf)}
+MYSQL_SOCKET=${quote(options.mysqlSocket ?? "")}
+MYSQL_OPTIONS=
 NGCPCFG=${quote(options.ngcpcfg ?? "ngcpcfg")}
 APPLY_MESSAGE=${quote(plan.applyMessage)}
 KEEP_DATABASES=${plan.keepPreviousDatabases ? 1 : 0}
@@ -87,6 +95,7 @@ on_exit() {
   set +e
   trap - EXIT
   if [ -n "$STAGE" ] && [ -d "$STAGE" ]; then rm -rf -- "$STAGE"; fi
+  if [ -n "$MYSQL_OPTIONS" ]; then rm -rf -- "$(dirname -- "$MYSQL_OPTIONS")"; fi
   if [ "$rc" -ne 0 ]; then
     printf '%s: FAILED in step %s (exit %s); the steps after it did not run.\\n' "$PROG" "$STEP" "$rc" >&2
     if [ -d "$PRE" ]; then
@@ -111,9 +120,15 @@ if [ ! -d "$BACKUP_DIR" ]; then fail "the backup directory $BACKUP_DIR does not 
 (cd -- "$BACKUP_DIR" && printf '%s\\n' "$CHECKSUMS" | sha256sum -c --strict --quiet -) ||
   fail "checksum mismatch in $BACKUP_DIR: the backup is damaged; nothing was changed"
 if [ -z "$MYSQL_BIN" ]; then fail "no mariadb (or mysql) client on PATH"; fi
-if [ ! -f "$MYSQL_OPTIONS" ]; then fail "the MySQL option file $MYSQL_OPTIONS is missing"; fi
+if [ ! -r "$SIPWISE_CNF" ]; then fail "$SIPWISE_CNF is missing: the restore logs in as the CE's main service user; nothing was changed"; fi
+ADMIN_PASSWORD=$(sed -n "${SIPWISE_DB_PASSWORD_SED}" "$SIPWISE_CNF" | head -n 1)
+if [ -z "$ADMIN_PASSWORD" ]; then fail "$SIPWISE_CNF has no SIPWISE_DB_PASSWORD line; nothing was changed"; fi
+MYSQL_OPTIONS="$(mktemp -d)/admin.cnf"
+printf '[client]\\nuser=sipwise\\npassword="%s"\\n' "$ADMIN_PASSWORD" >"$MYSQL_OPTIONS"
+if [ -n "$MYSQL_SOCKET" ]; then printf 'socket=%s\\n' "$MYSQL_SOCKET" >>"$MYSQL_OPTIONS"; fi
+ADMIN_PASSWORD=
 "$MYSQL_BIN" "--defaults-extra-file=$MYSQL_OPTIONS" -N -B -e 'SELECT 1' >/dev/null ||
-  fail "cannot log in to MariaDB with $MYSQL_OPTIONS; nothing was changed"
+  fail "cannot log in to MariaDB as sipwise with the password of $SIPWISE_CNF; nothing was changed"
 
 step stage "unpacking the files to restore into $STAGE"
 mkdir -p -- "$STAGE"

@@ -22,21 +22,30 @@ import { posix } from "node:path";
 import { checkTarget } from "../common/checkTarget";
 import { nodeSnapshot } from "../common/nodeReads";
 import { readNow, type NodeSnapshot } from "../transport/snapshot";
-import { backupLoginSection, backupReadRequest, fileState, type InstalledFileState } from "./nodeReads";
+import {
+  backupLockSection,
+  backupLoginSection,
+  backupReadRequest,
+  fileState,
+  type InstalledFileState,
+} from "./nodeReads";
 import { RemoteCommandError } from "../transport/errors";
 import { sessionFor } from "../transport/session";
 import type { NodeTarget } from "../transport/target";
 import type { BackupInputs } from "./inputs";
-import { BACKUP_UNIT, planBackupInstall, renderMysqlOptionsFile, type NodeFile } from "./script";
+import {
+  BACKUP_MYSQL_GRANTS,
+  BACKUP_MYSQL_USER,
+  BACKUP_UNIT,
+  planBackupInstall,
+  renderBackupLoginRemovalScript,
+  renderBackupLoginScript,
+  type NodeFile,
+} from "./script";
 import { backupDrift, parseStatus, type BackupStatus, type RunResult } from "./status";
 import { checkBackup, effectiveMaxAgeHours } from "./validate";
 
-/**
- * The MySQL user of the option file. For now root (a fresh CE's root has no password, handbook 15.3);
- * the credentials resource (issue 6) will provide a least-privilege backup user
- * (`GRANT SELECT, SHOW VIEW, TRIGGER, LOCK TABLES, EVENT ON *.*`).
- */
-export const BACKUP_MYSQL_USER = "root";
+export { BACKUP_MYSQL_USER };
 
 /** How long `up` waits for the backup it runs to repair drift (a large CDR database dumps for a while). */
 export const BACKUP_RUN_TIMEOUT_MS = 4 * 3_600_000;
@@ -52,7 +61,11 @@ export interface BackupScheduleInputs {
   readonly target: NodeTarget;
   /** The stack's `backup` settings; after `check`, parsed with every default filled in. */
   readonly backup: BackupInputs;
-  /** MariaDB root's password (a secret); absent or empty: root has none, as on a fresh CE. */
+  /**
+   * Left by an earlier version, which logged the dump in as MariaDB root with root's password; its presence
+   * makes the next `up` move the node to the least-privilege backup user. Never written now.
+   * @deprecated
+   */
   readonly mysqlPasswordSecret?: string;
   /** Every file this resource owns on the node → `installed` (desired); `read` puts the live state here. */
   readonly files?: Readonly<Record<string, InstalledFileState>>;
@@ -82,19 +95,33 @@ export interface BackupScheduleOutputs extends BackupScheduleInputs {
   readonly driftReasons: readonly string[];
 }
 
-/** The files the resource writes, with their content; the option file last (it holds the secret). */
+/**
+ * The files the resource writes with their content. The MySQL option file is not among them: the node writes
+ * it (see renderBackupLoginScript), and its password is known only there.
+ */
 function desiredFiles(inputs: BackupScheduleInputs): {
-  files: NodeFile[];
+  files: readonly NodeFile[];
   remove: readonly string[];
   commands: readonly (readonly string[])[];
 } {
   const plan = planBackupInstall(inputs.backup);
-  const optionFile: NodeFile = {
-    path: inputs.backup.mysqlOptionsFile,
-    mode: 0o600,
-    content: renderMysqlOptionsFile({ user: BACKUP_MYSQL_USER, password: inputs.mysqlPasswordSecret ?? "" }),
-  };
-  return { files: [...plan.files, optionFile], remove: plan.remove, commands: plan.commands };
+  return { files: plan.files, remove: plan.remove, commands: plan.commands };
+}
+
+/**
+ * The option file: present, 0600, and for the least-privilege account (a file an earlier version wrote for
+ * MariaDB root counts as changed, so the next `up` moves it). A login that fails is `mysqlLogin`'s to report.
+ */
+function optionFileState(snapshot: NodeSnapshot, path: string): InstalledFileState {
+  const live = snapshot.file(path);
+  if (live === null || live === undefined) {
+    return "missing";
+  }
+  const login = snapshot.section(backupLoginSection(path).name);
+  if (login.exitCode === 0 && login.stdout.trim() !== `${BACKUP_MYSQL_USER}@localhost`) {
+    return "changed";
+  }
+  return live.mode === 0o600 ? "installed" : "wrong mode";
 }
 
 function desiredStates(backup: BackupInputs): Record<string, InstalledFileState> {
@@ -105,9 +132,10 @@ function desiredStates(backup: BackupInputs): Record<string, InstalledFileState>
 /** The parts of the node's batched read this schedule needs. */
 function readRequest(inputs: BackupScheduleInputs) {
   return backupReadRequest(
-    desiredFiles(inputs).files.map((f) => f.path),
+    [...desiredFiles(inputs).files.map((f) => f.path), inputs.backup.mysqlOptionsFile],
     inputs.backup.paths.statusFile,
     inputs.backup.mysqlOptionsFile,
+    inputs.backup.paths.lockFile,
   );
 }
 
@@ -143,14 +171,19 @@ async function observe(
 > {
   const request = readRequest(inputs);
   const snapshot = fresh ? await readNow(inputs.target, request) : await nodeSnapshot(inputs.target, request);
-  const files = Object.fromEntries(
-    desiredFiles(inputs).files.map((f) => [f.path, fileState(snapshot.file(f.path), f)]),
-  );
+  const files = {
+    ...Object.fromEntries(
+      desiredFiles(inputs).files.map((f) => [f.path, fileState(snapshot.file(f.path), f)]),
+    ),
+    [inputs.backup.mysqlOptionsFile]: optionFileState(snapshot, inputs.backup.mysqlOptionsFile),
+  };
   const status = statusOf(snapshot, inputs.backup.paths.statusFile);
   const mysqlLogin = loginResult(snapshot, inputs.backup.mysqlOptionsFile);
   const maxAgeHours = effectiveMaxAgeHours(inputs.backup);
+  const lock = snapshot.section(backupLockSection(inputs.backup.paths.lockFile).name);
   const drift = backupDrift(typeof status === "string" ? undefined : status, new Date(), maxAgeHours, {
     installedAt: new Date(installedAt),
+    ...(lock.exitCode === 0 ? { runAlive: lock.stdout.trim() === "held" } : {}),
   });
   const reasons = [...drift.reasons];
   if (typeof status === "string") {
@@ -197,8 +230,12 @@ async function install(inputs: BackupScheduleInputs, previous?: BackupInputs): P
   ];
   await session.exec(["mkdir", "-p", "--", ...dirs]);
   await session.exec(["chmod", "0700", "--", inputs.backup.destination]);
+  // Only the files that differ: an update for the MySQL login alone leaves the script and the schedule as they are.
+  const live = await readNow(inputs.target, { files: plan.files.map((f) => f.path) });
   for (const file of plan.files) {
-    await session.writeFileAtomic(file.path, file.content, { mode: file.mode });
+    if (fileState(live.file(file.path), file) !== "installed") {
+      await session.writeFileAtomic(file.path, file.content, { mode: file.mode });
+    }
   }
   if (plan.remove.length > 0) {
     await session.exec(["rm", "-f", "--", ...plan.remove]);
@@ -206,16 +243,23 @@ async function install(inputs: BackupScheduleInputs, previous?: BackupInputs): P
   for (const command of plan.commands) {
     await session.exec(command);
   }
-  // The program orders this resource after the node's MySQL credentials (components/features.ts), so a
-  // root password set or rotated in this `up` is already in place.
+  // The dump's own least-privilege login, made on the node (its password never leaves it).
+  try {
+    await session.script(renderBackupLoginScript(inputs.backup));
+  } catch (err) {
+    const detail = err instanceof RemoteCommandError ? err.stderr.trim() || err.message : String(err);
+    throw new Error(
+      `node ${inputs.target.name}: could not give the backup its MariaDB login ${BACKUP_MYSQL_USER}@localhost ` +
+        `(${BACKUP_MYSQL_GRANTS}): ${detail}`,
+    );
+  }
   const login = loginResult(
     await readNow(inputs.target, { sections: [backupLoginSection(inputs.backup.mysqlOptionsFile)] }),
     inputs.backup.mysqlOptionsFile,
   );
   if (login !== "ok") {
     throw new Error(
-      `node ${inputs.target.name}: the backup's MySQL login as ${BACKUP_MYSQL_USER} (${inputs.backup.mysqlOptionsFile}) ${login}. ` +
-        "If MariaDB root has a password, set it as ngcp-fleet:mysql.rootPassword (pulumi config set --secret --path 'ngcp-fleet:mysql.rootPassword')",
+      `node ${inputs.target.name}: the backup's MySQL login as ${BACKUP_MYSQL_USER} (${inputs.backup.mysqlOptionsFile}) ${login}`,
     );
   }
 }
@@ -349,6 +393,9 @@ export const backupScheduleProvider: pulumi.dynamic.ResourceProvider = {
       backup.paths.knownHostsFile,
       backup.mysqlOptionsFile,
     ];
+    // The account goes with its option file; a node whose service login changed under us keeps it (the
+    // script says so and succeeds: a destroy must not hang on a reinstalled node).
+    await session.script(renderBackupLoginRemovalScript(backup));
     // rm -f: a file already gone is success.
     await session.exec(["rm", "-f", "--", ...new Set(owned)]);
     if (backup.scheduler === "systemd") {

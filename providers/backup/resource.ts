@@ -44,12 +44,6 @@ export interface BackupScheduleArgs {
   readonly target: pulumi.Input<NodeTarget>;
   /** What, when and where to back up (handbook 15.5.1). @default every default of {@link BackupSettings} */
   readonly backup: pulumi.Input<BackupSettings>;
-  /**
-   * MariaDB root's password, written only into the 0600 option file the dump logs in with (never a
-   * command line). A secret. Until the credentials resource provides a least-privilege backup user, the
-   * dump logs in as root. @default none: root without a password, as on a fresh CE (handbook 15.3)
-   */
-  readonly mysqlPasswordSecret?: pulumi.Input<string>;
 }
 
 /**
@@ -97,6 +91,8 @@ export class BackupSchedule extends pulumi.dynamic.Resource {
         installedAt: undefined,
         mysqlLogin: undefined,
       },
+      // A state written by an earlier version holds root's password here until the next `up` moves the node
+      // to the backup account: it stays secret meanwhile.
       pulumi.mergeOptions(opts, { additionalSecretOutputs: ["mysqlPasswordSecret"] }),
       "ngcp-fleet",
       "BackupSchedule",

@@ -583,3 +583,101 @@ export function parseProgressLine(line: string): ScriptProgress | undefined {
   }
   return { script: m[1] as ScriptProgress["script"], step: Number(m[2]), of: Number(m[3]), title: m[4] };
 }
+
+/** The MariaDB account the dump logs in as: least privilege, created on the node by the backup feature. */
+export const BACKUP_MYSQL_USER = "ngcp_fleet_backup";
+
+/**
+ * What a consistent `mariadb-dump --single-transaction --routines --events --triggers --all-databases` and the
+ * script's per-table statistics (`SELECT COUNT(*)`, `CHECKSUM TABLE`) need, and nothing more: no write, no
+ * RELOAD, no SUPER, no GRANT OPTION.
+ */
+export const BACKUP_MYSQL_GRANTS = "SELECT, SHOW VIEW, TRIGGER, LOCK TABLES, EVENT";
+
+/**
+ * The start of the scripts that manage the backup's account: a login as the CE's main service user (`sipwise`,
+ * every privilege, handbook 15.3) from /etc/mysql/sipwise.cnf, in a 0600 option file of a private temporary
+ * directory; `admin` runs SQL from stdin through it. `failed` is what the script does when that login fails.
+ */
+/**
+ * A sed program printing the password of sipwise.cnf's `SIPWISE_DB_PASSWORD=…` line (quoted or not, with or
+ * without `export`), for a double-quoted shell word. Shared with the restore script.
+ */
+export const SIPWISE_DB_PASSWORD_SED = String.raw`s/^[[:space:]]*\(export[[:space:]]\{1,\}\)\{0,1\}SIPWISE_DB_PASSWORD=['\"]\{0,1\}\([^'\"]*\)['\"]\{0,1\}[[:space:]]*$/\2/p`;
+
+function adminLoginPreamble(inputs: BackupInputs, socketLine: string, failed: string): string {
+  return `set -eu
+umask 077
+OPTIONS=${quote(inputs.mysqlOptionsFile)}
+SIPWISE_CNF=${quote(inputs.paths.sipwiseCnf)}
+ACCOUNT="'${BACKUP_MYSQL_USER}'@'localhost'"
+MYSQL_BIN=$(command -v mariadb || command -v mysql) || { echo "no mariadb (or mysql) client on the node" >&2; exit 127; }
+work=$(mktemp -d)
+trap 'rm -rf "$work"' EXIT
+[ -r "$SIPWISE_CNF" ] || { echo "$SIPWISE_CNF is missing: the backup user is managed with the CE's main service login" >&2; ${failed}; }
+admin_password=$(sed -n "${SIPWISE_DB_PASSWORD_SED}" "$SIPWISE_CNF" | head -n 1)
+[ -n "$admin_password" ] || { echo "$SIPWISE_CNF has no SIPWISE_DB_PASSWORD line" >&2; ${failed}; }
+printf '[client]\\nuser=sipwise\\npassword="%s"\\n${socketLine}' "$admin_password" >"$work/admin.cnf"
+admin() { "$MYSQL_BIN" "--defaults-extra-file=$work/admin.cnf" -N -B; }
+echo "SELECT 1;" | admin >/dev/null 2>"$work/err" || { ${failed}; }
+`;
+}
+
+/**
+ * The node-side script (POSIX sh, fed on stdin: `sh -s`) that gives the dump its own login. It runs as root
+ * on the node and logs in to MariaDB as the main service user of /etc/mysql/sipwise.cnf, which the CE
+ * installer creates with every privilege (handbook 15.3), so neither root's password nor any other secret
+ * of the stack is needed, and the backup user's password is born on the node and never leaves it:
+ *  - keeps the option file's password when its login already works, else draws a new one (/dev/urandom);
+ *  - `CREATE USER IF NOT EXISTS … @localhost`, `ALTER USER … IDENTIFIED BY` (when new), then exactly the
+ *    grants of {@link BACKUP_MYSQL_GRANTS} (everything else revoked);
+ *  - writes the option file 0600 atomically (a temporary file beside it, renamed).
+ * The password only passes through shell variables and builtins (`printf`), never a process's arguments.
+ * Prints `created`, `rotated` or `kept`.
+ */
+export function renderBackupLoginScript(
+  inputs: BackupInputs,
+  options: { readonly mysqlSocket?: string } = {},
+): string {
+  const socketLine = options.mysqlSocket === undefined ? "" : `socket=${options.mysqlSocket}\\n`;
+  return `${adminLoginPreamble(inputs, socketLine, 'echo "cannot log in as sipwise with $SIPWISE_CNF: $(tail -n 1 "$work/err")" >&2; exit 1')}outcome=kept
+password=
+if [ -f "$OPTIONS" ] && "$MYSQL_BIN" "--defaults-extra-file=$OPTIONS" -N -B -e "SELECT CURRENT_USER()" 2>/dev/null | grep -qx "${BACKUP_MYSQL_USER}@localhost"; then
+  :
+else
+  password=$(head -c 48 /dev/urandom | base64 | tr -dc 'A-Za-z0-9' | head -c 32)
+  [ "\${#password}" -ge 24 ] || { echo "could not draw a password from /dev/urandom" >&2; exit 1; }
+  if printf 'SELECT 1 FROM mysql.user WHERE User = %s AND Host = %s;\\n' "'${BACKUP_MYSQL_USER}'" "'localhost'" | admin | grep -q 1; then outcome=rotated; else outcome=created; fi
+fi
+{
+  printf 'CREATE USER IF NOT EXISTS %s;\\n' "$ACCOUNT"
+  if [ -n "$password" ]; then printf "ALTER USER %s IDENTIFIED BY '%s';\\n" "$ACCOUNT" "$password"; fi
+  printf 'REVOKE ALL PRIVILEGES, GRANT OPTION FROM %s;\\n' "$ACCOUNT"
+  printf 'GRANT ${BACKUP_MYSQL_GRANTS} ON *.* TO %s;\\n' "$ACCOUNT"
+} | admin
+if [ -n "$password" ]; then
+  temp="$OPTIONS.ngcp-fleet-$$"
+  printf '%s\\n[client]\\nuser=%s\\npassword=%s\\n${socketLine}' "${BACKUP_MARKER}: MySQL login of the backup script (least privilege; password made on this node). Mode 0600." "${BACKUP_MYSQL_USER}" "$password" >"$temp"
+  chmod 0600 "$temp"
+  chown 0:0 "$temp"
+  sync "$temp" 2>/dev/null || true
+  mv -f "$temp" "$OPTIONS"
+fi
+echo "$outcome"
+`;
+}
+
+/**
+ * The node-side script `destroy` runs: drops the backup's MariaDB account (the option file is removed beside
+ * it). A node whose main service login no longer works (reinstalled, reset) keeps whatever account it has;
+ * the script then prints why and still succeeds, so a destroy never hangs on a node that changed under it.
+ */
+export function renderBackupLoginRemovalScript(
+  inputs: BackupInputs,
+  options: { readonly mysqlSocket?: string } = {},
+): string {
+  const socketLine = options.mysqlSocket === undefined ? "" : `socket=${options.mysqlSocket}\\n`;
+  return `${adminLoginPreamble(inputs, socketLine, 'echo "kept: cannot log in as sipwise with $SIPWISE_CNF"; exit 0')}printf 'DROP USER IF EXISTS %s;\\n' "$ACCOUNT" | admin
+echo dropped
+`;
+}

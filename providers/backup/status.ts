@@ -6,6 +6,7 @@
  * The script never parses JSON: it keeps the last successful run's summary in a second file and inlines
  * it into every status as `lastSuccess`, so a failed run still tells when the last good backup was made.
  */
+import { quote } from "../transport/quote";
 import { z } from "zod";
 
 export const STATUS_FORMAT = "ngcp-fleet-backup-status/1";
@@ -102,6 +103,20 @@ export interface DriftOptions {
    * drift (a daily schedule installed an hour ago has not had its chance). @default none: no grace
    */
   readonly installedAt?: Date;
+  /**
+   * Whether a process holds the schedule's lock file now (the script holds it for its whole run), when the
+   * caller read it: a status `running` with nobody holding the lock is a run that was killed. @default unknown
+   */
+  readonly runAlive?: boolean;
+}
+
+/**
+ * The node-side probe of {@link DriftOptions.runAlive} (sh): prints `held` when a process holds `lockFile`,
+ * else `free`. `flock -n` on a file nobody locks succeeds at once; a missing file is nobody's.
+ */
+export function lockProbeScript(lockFile: string): string {
+  const q = quote(lockFile);
+  return `if [ -e ${q} ] && ! flock -n ${q} true 2>/dev/null; then echo held; else echo free; fi`;
 }
 
 /**
@@ -143,7 +158,12 @@ export function backupDrift(
       `the last run (${status.id}, started ${status.startedAt}) failed: ${status.error ?? "no error recorded"}`,
     );
   }
-  if (status?.result === "running" && hoursSince(status.startedAt) > maxAgeHours) {
+  if (status?.result === "running" && options.runAlive === false) {
+    reasons.push(
+      `the run ${status.id} (started ${status.startedAt}, step ${status.step}) is not running any more and did not ` +
+        "finish: it was killed or crashed, and left no backup",
+    );
+  } else if (status?.result === "running" && hoursSince(status.startedAt) > maxAgeHours) {
     reasons.push(
       `a run (${status.id}) started ${status.startedAt} and has not finished after ${round(hoursSince(status.startedAt))} h ` +
         "(killed or hanging)",

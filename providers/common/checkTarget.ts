@@ -30,7 +30,7 @@ export function checkTarget(target: NodeTarget | undefined, property: string): C
       reason: `node ${target.name}: a pinned host key is required`,
     });
   }
-  if (!target.privateKey && !target.privateKeyPath && !process.env.SSH_AUTH_SOCK) {
+  if (!target.privateKey && !target.stackKey && !target.privateKeyPath && !process.env.SSH_AUTH_SOCK) {
     failures.push({
       property: `${property}.privateKey`,
       reason: `node ${target.name}: no private key and no SSH agent`,

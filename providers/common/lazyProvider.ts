@@ -6,13 +6,21 @@
 import type * as pulumi from "@pulumi/pulumi";
 import type { PackagedProvider, ProviderKind, ProviderPackage } from "./packaged";
 
-export function lazyProvider(kind: ProviderKind): PackagedProvider {
+export function lazyProvider(
+  kind: ProviderKind,
+): PackagedProvider & Pick<pulumi.dynamic.ResourceProvider, "configure"> {
   const implementation = (): PackagedProvider => {
     // eslint-disable-next-line @typescript-eslint/no-require-imports -- loaded on first call, not by the program
     const loaded = require("../index") as ProviderPackage;
     return loaded.providers[kind];
   };
-  const provider: PackagedProvider = {
+  const provider: PackagedProvider & Pick<pulumi.dynamic.ResourceProvider, "configure"> = {
+    // The engine configures the provider process with the stack config: the SSH key comes from there.
+    configure: async (request) => {
+      // eslint-disable-next-line @typescript-eslint/no-require-imports -- the transport, loaded in the provider process only
+      const transport = require("../transport/session") as typeof import("../transport/session");
+      transport.useStackKey(request.config.get("ngcp-fleet:sshPrivateKey"));
+    },
     check: (olds, news) => implementation().check(olds, news),
     diff: (id, olds, news) => implementation().diff(id, olds, news),
     create: (inputs) => implementation().create(inputs),

@@ -18,7 +18,7 @@ import {
   type SnapshotSection,
 } from "../transport/snapshot";
 import type { NodeTarget } from "../transport/target";
-import { CONFIG_YML, CONSTANTS_YML, CREDENTIALS_KEY_FILE, SIPWISE_CNF } from "./nodePaths";
+import { CONFIG_YML, CONSTANTS_YML, CREDENTIALS_KEY_FILE, SIPWISE_CNF } from "./nodeContract";
 
 /** Section names of the baseline. */
 export const SECTIONS = {

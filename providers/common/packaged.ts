@@ -1,7 +1,7 @@
 /**
- * The program's side of the provider package `@ngcp-fleet/providers` (node_modules, built by
- * engine/providerPackage.ts): each dynamic resource is given the object a module of the package exports,
- * `@ngcp-fleet/providers/kinds/<kind>.js`.
+ * The program's side of the runtime package `@ngcp-fleet/runtime` (node_modules, built by
+ * engine/providerPackage.ts: the compiled `providers/` and the `spec/` they use): each dynamic resource is
+ * given the object a module of the package exports, `@ngcp-fleet/runtime/providers/kinds/<kind>.js`.
  *
  * Why: the engine serializes a dynamic resource's provider into the state. Code of the project's own modules
  * is copied by value (107–185 KB per resource, in its inputs and outputs, frozen at the last create or
@@ -12,8 +12,11 @@
  */
 import type * as pulumi from "@pulumi/pulumi";
 
-/** The package the dynamic-provider process loads (node_modules/@ngcp-fleet/providers). */
-export const PROVIDER_PACKAGE = "@ngcp-fleet/providers";
+/** The package the dynamic-provider process loads (node_modules/@ngcp-fleet/runtime). */
+export const PROVIDER_PACKAGE = "@ngcp-fleet/runtime";
+
+/** The directories of dist/ the package holds, with their layout: providers import spec. */
+export const PACKAGE_DIRECTORIES = ["providers", "spec"] as const;
 
 /** Every dynamic resource type of the project, by the key its implementation has in the package. */
 export const PROVIDER_KINDS = [
@@ -47,7 +50,7 @@ export interface ProviderPackage {
  * copy that by value). Fails with the fix when the package is not built.
  */
 export function packagedProvider(kind: ProviderKind): pulumi.dynamic.ResourceProvider {
-  const path = `${PROVIDER_PACKAGE}/kinds/${kind}`;
+  const path = `${PROVIDER_PACKAGE}/providers/kinds/${kind}`;
   try {
     // eslint-disable-next-line @typescript-eslint/no-require-imports -- the module's exports object itself is the point
     return require(path) as pulumi.dynamic.ResourceProvider;

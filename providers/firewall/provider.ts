@@ -48,17 +48,20 @@ import {
   type NodeRead,
 } from "./nodeScripts";
 import { planFirewall } from "./planner";
-import { describeProbe, probeAll, reachable, type PortProbe, type ProbeResult } from "./probe";
+import { describeProbe, probeAll, reachable, type PortProbe, type ProbeResult } from "../transport/probe";
 import { renderPersistence, renderRemoval, renderRestore } from "./render";
 import { renderConfirm, renderRollbackNow, renderRollbackScript, rollbackSnapshot } from "./rollback";
 import { findChain, findTable, inputPolicy, parseSave, targetOf, type LiveRuleset } from "./save";
 import {
+  decodeFirewallSettings,
   resolveFirewall,
   type ConfigScalar,
   type FirewallSettings,
   type ResolvedFirewall,
   type ResolveRequest,
+  type ResolveResult,
 } from "./settings";
+import type { CheckFailure } from "./validate";
 
 /** What the provider receives and stores as inputs (plain values). */
 export interface FirewallResourceInputs {
@@ -68,7 +71,6 @@ export interface FirewallResourceInputs {
   /** The node's applied config.yml values of the firewall's keys (NgcpConfig's `effective`). */
   readonly effective: Readonly<Record<string, ConfigScalar>>;
   /** `ngcp-fleet:adminSources`, the default admin networks. */
-  readonly clusterAdminSources?: readonly string[];
   /** Handbook edition from the stack; detected from config.yml otherwise. */
   readonly edition?: HandbookEdition;
   /** The planner's inputs and the protocol's options: outputs only (set by create and update). */
@@ -194,16 +196,34 @@ function sleep(ms: number): Promise<void> {
   return new Promise((resolve) => setTimeout(resolve, ms));
 }
 
-/** What settings.ts needs from the inputs; `effective` null while unknown. */
-function resolveRequest(inputs: FirewallResourceInputs, deployerAddress?: string): ResolveRequest {
+/**
+ * What settings.ts needs from the inputs (`effective` null while unknown), or the failures of decoding the
+ * `firewall` input with the spec's schema.
+ */
+function resolveRequest(
+  inputs: FirewallResourceInputs,
+  deployerAddress?: string,
+): { request?: ResolveRequest; failures: CheckFailure[] } {
+  const decoded = decodeFirewallSettings(inputs.firewall);
+  if (decoded.settings === undefined) {
+    return { failures: decoded.failures };
+  }
   const effective = isKnown(inputs.effective) && isRecord(inputs.effective) ? inputs.effective : null;
   return {
-    settings: inputs.firewall,
-    effective: effective as Readonly<Record<string, ConfigScalar>> | null,
-    clusterAdminSources: Array.isArray(inputs.clusterAdminSources) ? inputs.clusterAdminSources : [],
-    ...(inputs.edition === "current" || inputs.edition === "older" ? { edition: inputs.edition } : {}),
-    ...(deployerAddress === undefined ? {} : { deployerAddress }),
+    request: {
+      settings: decoded.settings,
+      effective: effective as Readonly<Record<string, ConfigScalar>> | null,
+      ...(inputs.edition === "current" || inputs.edition === "older" ? { edition: inputs.edition } : {}),
+      ...(deployerAddress === undefined ? {} : { deployerAddress }),
+    },
+    failures: [],
   };
+}
+
+/** {@link resolveFirewall} on the provider's inputs. */
+function resolveInputs(inputs: FirewallResourceInputs, deployerAddress?: string): ResolveResult {
+  const { request, failures } = resolveRequest(inputs, deployerAddress);
+  return request === undefined ? { failures } : resolveFirewall(request);
 }
 
 /** The deployer's address as the node sees it, from the node's shared batched read. */
@@ -526,7 +546,7 @@ function noDrift(): FirewallDrift {
 
 /** Re-resolves with the deployer address of this very connection; refuses (nothing touched) on failures. */
 function resolveForApply(inputs: FirewallResourceInputs, deployer: string | null): ResolvedFirewall {
-  const result = resolveFirewall(resolveRequest(inputs, deployer ?? undefined));
+  const result = resolveInputs(inputs, deployer ?? undefined);
   if (result.resolved === undefined) {
     throw new Error(
       `node ${inputs.target.name}: firewall not applied, nothing was changed:\n${result.failures
@@ -614,7 +634,6 @@ function inputsOf(props: FirewallOutputs): FirewallResourceInputs {
     target: props.target,
     firewall: props.firewall,
     effective: props.effective,
-    ...(props.clusterAdminSources === undefined ? {} : { clusterAdminSources: props.clusterAdminSources }),
     ...(props.edition === undefined ? {} : { edition: props.edition }),
   };
 }
@@ -649,20 +668,19 @@ function rollbackSecondsOf(props: FirewallOutputs): number {
 /** `check`: validates (every failure names its stack key) and plans; the plan's rules go into the inputs. */
 async function check(_olds: FirewallResourceInputs, news: FirewallResourceInputs) {
   const failures = checkTarget(news.target, "target");
-  const request = resolveRequest(news);
-  let result = resolveFirewall(request);
+  let result = resolveInputs(news);
   if (failures.length === 0 && result.failures.length === 0 && isKnown(news.target)) {
     // The lockout check needs the address the node sees the deployer at: one read, nothing changed.
     const deployer = await deployerAddressOf(news.target).catch(() => undefined);
     if (deployer !== undefined) {
-      result = resolveFirewall({ ...request, deployerAddress: deployer });
+      result = resolveInputs(news, deployer);
     }
   }
   failures.push(...result.failures);
   if (failures.length > 0 || result.resolved === undefined) {
     return { inputs: news, failures };
   }
-  if (request.effective === null) {
+  if (!isKnown(news.effective) || !isRecord(news.effective)) {
     // config.yml is applied in this very run: the ports are known only then.
     return { inputs: { ...news, rules: UNKNOWN, rulesOrder: UNKNOWN }, failures: [] };
   }

@@ -13,8 +13,8 @@ export interface FirewallArgs {
   /**
    * The `firewall` stack key of this node (cluster-wide object with the node's overrides on top):
    * sources, extra rules, policy, the RTPENGINE rule, rollback seconds (see {@link FirewallSettings}).
-   * Validated in `check`; every failure names `firewall.<field>`.
-   * @default {} (every default of handbook 15.2; admin networks from `ngcp-fleet:adminSources`)
+   * `adminSources` is the node's resolved value (spec/resolve.ts). Decoded by the spec's schema in `check`.
+   * @default {} (every default of handbook 15.2)
    */
   readonly firewall: pulumi.Input<FirewallSettings>;
   /**
@@ -23,8 +23,6 @@ export interface FirewallArgs {
    * in config.yml moves its rule in the same `up`.
    */
   readonly effective: pulumi.Input<Record<string, ConfigScalar>>;
-  /** `ngcp-fleet:adminSources` (both families in one list), used when `firewall.adminSources` is not set. @default [] */
-  readonly clusterAdminSources?: pulumi.Input<string[]>;
   /** Handbook edition of the node's config.yml ("current" = seed 001, "older" = seed 000). @default detected from the keys present */
   readonly edition?: pulumi.Input<HandbookEdition>;
 }
@@ -56,7 +54,6 @@ export class Firewall extends pulumi.dynamic.Resource {
       packagedProvider("firewall"),
       name,
       {
-        clusterAdminSources: [],
         ...args,
         resolved: undefined,
         rules: undefined,

@@ -7,18 +7,15 @@
  * key that sets its port. The node's config is the truth, so a port changed in config.yml moves its rule in
  * the same `up`. Only what the handbook gives no key for (SSH, the XMPP ports) can be set here.
  */
-import { parseNetwork } from "./address";
+import { firewallKeyHint, firewallSchema, type FirewallSpecSettings } from "../../spec/features/firewall";
+import { describeZodIssue } from "../../spec/resolve";
 import {
   DEFAULT_SERVICE_PORTS,
-  FAMILIES,
   SERVICE_PORT_KEYS,
   SERVICE_TOGGLE_KEYS,
   firewallInputsWithDefaults,
-  type ExtraRule,
-  type Family,
   type FirewallInputs,
   type HandbookEdition,
-  type Policy,
   type RtpengineRule,
   type ServicePorts,
   type ServiceToggles,
@@ -32,55 +29,10 @@ export type ConfigScalar = string | number | boolean | null;
 export const STACK_KEY = "firewall";
 
 /**
- * The `firewall` stack-config object (`ngcp-fleet:firewall`, per node `nodes[].firewall`), as an operator
- * writes it. Every field is optional.
+ * The `firewall` stack-config object (`ngcp-fleet:firewall`, per node `nodes[].firewall`), typed by its one
+ * schema (spec/features/firewall.ts, which documents every key with its default). Every field is optional.
  */
-export interface FirewallSettings {
-  /**
-   * Networks allowed to reach the subscriber services of table 8 (handbook 15.2).
-   * @default everyone: { ipv4: ["0.0.0.0/0"], ipv6: ["::/0"] }
-   */
-  readonly subscriberSources?: { readonly ipv4?: readonly string[]; readonly ipv6?: readonly string[] };
-  /**
-   * Networks allowed to reach SSH, the admin and the provisioning interfaces (handbook 15.2, table 9).
-   * @default the cluster-wide `ngcp-fleet:adminSources`, split by family; none when that is empty too
-   */
-  readonly adminSources?: { readonly ipv4?: readonly string[]; readonly ipv6?: readonly string[] };
-  /** Restrict SSH to `adminSources` (table 9). @default true */
-  readonly restrictSsh?: boolean;
-  /**
-   * Optional services without a config.yml switch. SIP over TLS and XCAP follow `kamailio.lb.tls.enable`
-   * and `kamailio.proxy.presence.enable` in config.yml and cannot be set here.
-   * @default { xmpp: false }
-   */
-  readonly services?: { readonly xmpp?: boolean };
-  /**
-   * Ports the handbook names no config.yml key for (table 8 "standard XMPP ports", table 9 SSH "NA").
-   * Every other port is read from the node's config.yml.
-   * @default { ssh: 22, xmppClient: 5222, xmppServer: 5269 }
-   */
-  readonly ports?: { readonly ssh?: number; readonly xmppClient?: number; readonly xmppServer?: number };
-  /** Operator rules before the service rules, in order (see FirewallInputs.extraRules). @default [] */
-  readonly extraRules?: readonly ExtraRule[];
-  /** INPUT policy of both families. @default "DROP" */
-  readonly policy?: Policy;
-  /** Answer ICMP echo requests. @default true */
-  readonly allowPing?: boolean;
-  /**
-   * The RTPENGINE rule kept in INPUT (handbook 15.2 caution box). The lab, where the kernel's RTPENGINE
-   * target cannot load, sets `{ kind: "userChain" }` (a user chain named RTPENGINE, no `--id`).
-   * @default { kind: "target", id: 0, families: ["ipv4", "ipv6"] }
-   */
-  readonly rtpengine?: Partial<RtpengineRule>;
-  /** Accept a ruleset that closes SSH to the deployer; the apply's rollback still protects the node. @default false */
-  readonly allowLockout?: boolean;
-  /** Seconds after which the node restores its previous ruleset unless the apply was confirmed. 5..3600. @default 30 */
-  readonly rollbackSeconds?: number;
-  /** Probe the service ports from the deployer before confirming an apply. @default true */
-  readonly probe?: boolean;
-  /** Write the applied ruleset to /etc/iptables/rules.v4 and rules.v6 (restored at boot). @default true */
-  readonly persist?: boolean;
-}
+export type FirewallSettings = FirewallSpecSettings;
 
 /** What the apply protocol needs beyond the ruleset. */
 export interface FirewallOptions {
@@ -91,26 +43,6 @@ export interface FirewallOptions {
 
 /** Defaults of {@link FirewallOptions}. */
 export const DEFAULT_OPTIONS: FirewallOptions = { rollbackSeconds: 30, probe: true, persist: true };
-
-/** The fields `firewall` accepts, for the message about an unknown one. */
-export const SETTINGS_FIELDS: readonly (keyof FirewallSettings)[] = [
-  "subscriberSources",
-  "adminSources",
-  "restrictSsh",
-  "services",
-  "ports",
-  "extraRules",
-  "policy",
-  "allowPing",
-  "rtpengine",
-  "allowLockout",
-  "rollbackSeconds",
-  "probe",
-  "persist",
-];
-
-/** Ports that may be set in the stack: the handbook names no config.yml key for them. */
-const SETTABLE_PORTS = ["ssh", "xmppClient", "xmppServer"] as const;
 
 /** Every config.yml key the firewall reads, both editions: NgcpConfig's `watchKeys`. Sorted. */
 export const FIREWALL_WATCH_KEYS: readonly string[] = [
@@ -135,12 +67,13 @@ export interface ResolvedFirewall {
 
 /** What {@link resolveFirewall} reads. */
 export interface ResolveRequest {
-  /** The merged `firewall` stack object (untyped: it comes from stack config). */
-  readonly settings: unknown;
+  /**
+   * The node's merged `firewall` settings, with `adminSources` as the node resolved them (spec/resolve.ts:
+   * its own, else the cluster's list split by family). @default none: SSH closed unless restrictSsh is false
+   */
+  readonly settings: FirewallSettings;
   /** The node's config.yml values of {@link FIREWALL_WATCH_KEYS}; null while unknown (preview). */
   readonly effective: Readonly<Record<string, ConfigScalar>> | null;
-  /** `ngcp-fleet:adminSources`, the cluster-wide admin networks (mixed families). @default [] */
-  readonly clusterAdminSources?: readonly string[];
   /** Edition from the stack; otherwise detected from which keys config.yml has. */
   readonly edition?: HandbookEdition;
   /** The deployer's address as the node sees it; enables the lockout check. */
@@ -151,10 +84,6 @@ export interface ResolveRequest {
 export interface ResolveResult {
   readonly resolved?: ResolvedFirewall;
   readonly failures: CheckFailure[];
-}
-
-function isPlainObject(value: unknown): value is Record<string, unknown> {
-  return typeof value === "object" && value !== null && !Array.isArray(value);
 }
 
 function show(value: unknown): string {
@@ -260,148 +189,55 @@ function fromConfig(
   return { ports, services, sources };
 }
 
-/** The cluster-wide mixed list, split by family; remembers each entry's index for messages. */
-function splitClusterSources(list: readonly string[]): {
-  lists: Record<Family, string[]>;
-  index: Record<Family, number[]>;
+/**
+ * The provider's boundary: its inputs come back from the engine untyped, so the spec's schema decodes them
+ * (the stack's own pass has run the same schema; this only guards the provider against a hand-made input).
+ */
+export function decodeFirewallSettings(value: unknown): {
+  settings?: FirewallSettings;
+  failures: CheckFailure[];
+  /** Where each failure is in `value` (an unknown key's path ends with the key). */
+  paths?: readonly (readonly PropertyKey[])[];
 } {
-  const lists: Record<Family, string[]> = { ipv4: [], ipv6: [] };
-  const index: Record<Family, number[]> = { ipv4: [], ipv6: [] };
-  list.forEach((entry, position) => {
-    const parsed = parseNetwork(entry);
-    // An unreadable entry goes to the list its text looks like; validation then names it.
-    const family: Family = parsed.ok ? parsed.network.family : String(entry).includes(":") ? "ipv6" : "ipv4";
-    lists[family].push(entry);
-    index[family].push(position);
-  });
-  return { lists, index };
-}
-
-function checkSourceObject(property: string, value: unknown, failures: CheckFailure[]): boolean {
-  if (value === undefined) {
-    return true;
+  const parsed = firewallSchema.safeParse(value ?? {}, { reportInput: true });
+  if (parsed.success) {
+    return { settings: parsed.data, failures: [] };
   }
-  if (!isPlainObject(value)) {
-    failures.push({
-      property,
-      reason: `must be an object { ipv4: [...], ipv6: [...] } of networks per family, got: ${show(value)}`,
-    });
-    return false;
-  }
-  const unknown = Object.keys(value).filter((key) => !FAMILIES.includes(key as Family));
-  for (const key of unknown) {
-    failures.push({ property: `${property}.${key}`, reason: "is not a family; allowed: ipv4, ipv6" });
-  }
-  return unknown.length === 0;
-}
-
-function checkOptions(settings: Record<string, unknown>, failures: CheckFailure[]): FirewallOptions {
-  const seconds = settings.rollbackSeconds ?? DEFAULT_OPTIONS.rollbackSeconds;
-  if (typeof seconds !== "number" || !Number.isInteger(seconds) || seconds < 5 || seconds > 3600) {
-    failures.push({
-      property: `${STACK_KEY}.rollbackSeconds`,
-      reason: `must be an integer 5..3600 (seconds before the node restores its previous ruleset), got: ${show(seconds)}`,
-    });
-  }
-  for (const key of ["probe", "persist"] as const) {
-    const value = settings[key];
-    if (value !== undefined && typeof value !== "boolean") {
-      failures.push({
-        property: `${STACK_KEY}.${key}`,
-        reason: `must be true or false, got: ${show(value)}`,
-      });
+  const paths = parsed.error.issues.flatMap((issue) =>
+    issue.code === "unrecognized_keys" ? issue.keys.map((key) => [...issue.path, key]) : [issue.path],
+  );
+  const failures = parsed.error.issues.flatMap((issue): CheckFailure[] => {
+    const at = issue.path.map(String);
+    if (issue.code === "unrecognized_keys") {
+      return issue.keys.map((key) => ({
+        property: [STACK_KEY, ...at, key].join("."),
+        reason:
+          firewallKeyHint([...at, key].join(".")) ??
+          "is not a firewall setting (a typo?); see spec/features/firewall.ts",
+      }));
     }
-  }
-  return {
-    rollbackSeconds: typeof seconds === "number" ? seconds : DEFAULT_OPTIONS.rollbackSeconds,
-    probe: typeof settings.probe === "boolean" ? settings.probe : DEFAULT_OPTIONS.probe,
-    persist: typeof settings.persist === "boolean" ? settings.persist : DEFAULT_OPTIONS.persist,
-  };
+    const property = issue.path.reduce<string>(
+      (key, part) => (typeof part === "number" ? `${key}[${part}]` : `${key}.${String(part)}`),
+      STACK_KEY,
+    );
+    return [{ property, reason: describeZodIssue(issue) }];
+  });
+  return { failures, paths };
 }
 
 /**
- * Merges settings, config.yml values and defaults, then validates with `validateFirewall`. Every failure
- * names the key to fix: `firewall.<field>` for stack settings, `adminSources[i]` for the cluster-wide
- * list, and for a port read from config.yml `firewall.ports.<service>` with the config key in the reason.
+ * Merges the typed settings, config.yml values and defaults, then checks the whole with `validateFirewall`.
+ * Every failure names the key to fix: `firewall.<field>` for stack settings, and for a port read from
+ * config.yml `firewall.ports.<service>` with the config key in the reason.
  */
 export function resolveFirewall(request: ResolveRequest): ResolveResult {
   const failures: CheckFailure[] = [];
-  const settings = request.settings ?? {};
-  if (!isPlainObject(settings)) {
-    return {
-      failures: [
-        {
-          property: STACK_KEY,
-          reason: `must be an object with any of ${SETTINGS_FIELDS.join(", ")}, got: ${show(settings)}`,
-        },
-      ],
-    };
-  }
-  for (const key of Object.keys(settings)) {
-    if (!SETTINGS_FIELDS.includes(key as keyof FirewallSettings)) {
-      failures.push({
-        property: `${STACK_KEY}.${key}`,
-        reason: `is not a firewall setting; allowed: ${SETTINGS_FIELDS.join(", ")}`,
-      });
-    }
-  }
-  const options = checkOptions(settings, failures);
-
-  const services = settings.services ?? {};
-  if (!isPlainObject(services)) {
-    failures.push({
-      property: `${STACK_KEY}.services`,
-      reason: `must be an object { xmpp }, got: ${show(services)}`,
-    });
-  } else {
-    for (const key of Object.keys(services)) {
-      const toggleKey = SERVICE_TOGGLE_KEYS[key as keyof ServiceToggles];
-      if (key !== "xmpp") {
-        failures.push({
-          property: `${STACK_KEY}.services.${key}`,
-          reason:
-            toggleKey === undefined
-              ? "is not a service switch; allowed: xmpp"
-              : `follows config.yml ${toggleKey} on the node (handbook 15.2, table 8); set it there, not here`,
-        });
-      }
-    }
-  }
-  const ports = settings.ports ?? {};
-  if (!isPlainObject(ports)) {
-    failures.push({
-      property: `${STACK_KEY}.ports`,
-      reason: `must be an object with any of ${SETTABLE_PORTS.join(", ")}, got: ${show(ports)}`,
-    });
-  } else {
-    for (const key of Object.keys(ports)) {
-      if (!(SETTABLE_PORTS as readonly string[]).includes(key)) {
-        const configKey = SERVICE_PORT_KEYS[key as keyof ServicePorts]?.current;
-        failures.push({
-          property: `${STACK_KEY}.ports.${key}`,
-          reason:
-            configKey === undefined
-              ? `is not a service; settable here: ${SETTABLE_PORTS.join(", ")}`
-              : `is read from config.yml ${Array.isArray(configKey) ? configKey.join("/") : String(configKey)} on the node (handbook 15.2); change it there; settable here: ${SETTABLE_PORTS.join(", ")}`,
-        });
-      }
-    }
-  }
-  const rtpengine = settings.rtpengine ?? {};
-  if (!isPlainObject(rtpengine)) {
-    failures.push({
-      property: `${STACK_KEY}.rtpengine`,
-      reason: `must be an object { kind, id, families }, got: ${show(rtpengine)}`,
-    });
-  }
-  checkSourceObject(`${STACK_KEY}.subscriberSources`, settings.subscriberSources, failures);
-  checkSourceObject(`${STACK_KEY}.adminSources`, settings.adminSources, failures);
-  if (settings.extraRules !== undefined && !Array.isArray(settings.extraRules)) {
-    failures.push({
-      property: `${STACK_KEY}.extraRules`,
-      reason: `must be a list of rules { name, protocol, port?, sources?, action }, got: ${show(settings.extraRules)}`,
-    });
-  }
+  const settings = request.settings;
+  const options: FirewallOptions = {
+    rollbackSeconds: settings.rollbackSeconds ?? DEFAULT_OPTIONS.rollbackSeconds,
+    probe: settings.probe ?? DEFAULT_OPTIONS.probe,
+    persist: settings.persist ?? DEFAULT_OPTIONS.persist,
+  };
   const edition = request.edition ?? detectEdition(request.effective);
   const config =
     request.effective === null
@@ -410,38 +246,35 @@ export function resolveFirewall(request: ResolveRequest): ResolveResult {
   if (failures.length > 0) {
     return { failures };
   }
-
-  const clusterSplit =
-    settings.adminSources === undefined ? splitClusterSources(request.clusterAdminSources ?? []) : null;
-  const rtp = rtpengine as Partial<RtpengineRule>;
+  const rtp: Partial<RtpengineRule> = settings.rtpengine ?? {};
   const inputs = firewallInputsWithDefaults({
-    subscriberSources: settings.subscriberSources as FirewallSettings["subscriberSources"],
-    adminSources:
-      clusterSplit === null
-        ? (settings.adminSources as FirewallSettings["adminSources"])
-        : clusterSplit.lists,
-    restrictSsh: settings.restrictSsh as boolean | undefined,
-    services: { ...config.services, xmpp: (services as Record<string, unknown>).xmpp as boolean | undefined },
-    ports: { ...config.ports, ...(ports as Partial<ServicePorts>) },
-    extraRules: settings.extraRules as readonly ExtraRule[] | undefined,
-    policy: settings.policy as Policy | undefined,
-    allowPing: settings.allowPing as boolean | undefined,
+    ...(settings.subscriberSources === undefined ? {} : { subscriberSources: settings.subscriberSources }),
+    ...(settings.adminSources === undefined ? {} : { adminSources: settings.adminSources }),
+    ...(settings.restrictSsh === undefined ? {} : { restrictSsh: settings.restrictSsh }),
+    services: {
+      ...config.services,
+      ...(settings.services?.xmpp === undefined ? {} : { xmpp: settings.services.xmpp }),
+    },
+    ports: { ...config.ports, ...settings.ports },
+    ...(settings.extraRules === undefined ? {} : { extraRules: settings.extraRules }),
+    ...(settings.policy === undefined ? {} : { policy: settings.policy }),
+    ...(settings.allowPing === undefined ? {} : { allowPing: settings.allowPing }),
     // A user chain takes no --id: `{ kind: userChain }` alone means the lab variant.
     rtpengine: rtp.kind === "userChain" && !("id" in rtp) ? { ...rtp, id: null } : rtp,
-    allowLockout: settings.allowLockout as boolean | undefined,
+    ...(settings.allowLockout === undefined ? {} : { allowLockout: settings.allowLockout }),
     ...(request.deployerAddress === undefined ? {} : { deployerAddress: request.deployerAddress }),
   });
   const portSources = Object.fromEntries(
     (Object.keys(DEFAULT_SERVICE_PORTS) as (keyof ServicePorts)[]).map((service) => [
       service,
-      (ports as Record<string, unknown>)[service] !== undefined
+      settings.ports?.[service as "ssh"] !== undefined
         ? `${STACK_KEY}.ports.${service}`
         : (config.sources[service] ?? "default"),
     ]),
   ) as { [S in keyof ServicePorts]: string };
 
   for (const failure of validateFirewall(inputs)) {
-    failures.push(renameFailure(failure, portSources, clusterSplit?.index ?? null));
+    failures.push(renameFailure(failure, portSources));
   }
   if (failures.length > 0) {
     return { failures };
@@ -453,7 +286,6 @@ export function resolveFirewall(request: ResolveRequest): ResolveResult {
 function renameFailure(
   failure: CheckFailure,
   portSources: { readonly [S in keyof ServicePorts]: string },
-  clusterIndex: Record<Family, number[]> | null,
 ): CheckFailure {
   const port = /^ports\.(\w+)/.exec(failure.property);
   if (port !== null) {
@@ -463,14 +295,6 @@ function renameFailure(
       reason: source?.startsWith("config.yml")
         ? `${failure.reason} (the port is read from ${source} on the node: change it there)`
         : failure.reason,
-    };
-  }
-  const admin = /^adminSources\.(ipv4|ipv6)\[(\d+)\](.*)$/.exec(failure.property);
-  if (admin !== null && clusterIndex !== null) {
-    const position = clusterIndex[admin[1] as Family][Number(admin[2])];
-    return {
-      property: `adminSources[${position}]${admin[3]}`,
-      reason: `${failure.reason} (ngcp-fleet:adminSources, used because firewall.adminSources is not set)`,
     };
   }
   if (failure.property === "deployerAddress") {

@@ -1,8 +1,6 @@
-import { createSocket } from "node:dgram";
-import { connect as tcpConnect } from "node:net";
 import { sessionFor } from "../transport/session";
 import type { NodeTarget } from "../transport/target";
-import { optionsRequest, responseStatus } from "./sip";
+import { probeSipOptions as probeSip, probeTcp as transportProbeTcp } from "../transport/probe";
 
 export interface ProbeResult {
   readonly probe: string;
@@ -21,48 +19,27 @@ export async function probeSsh(target: NodeTarget): Promise<ProbeResult> {
   }
 }
 
-/** SIP OPTIONS over UDP gets `200`. */
-export function probeSipOptions(host: string, port: number, timeoutMs = 3000): Promise<ProbeResult> {
-  const probe = `SIP OPTIONS udp ${host}:${port}`;
-  return new Promise((resolve) => {
-    const socket = createSocket(host.includes(":") ? "udp6" : "udp4");
-    // Declared before `done` uses it: Pulumi's closure serializer cannot follow a later declaration.
-    let timer: NodeJS.Timeout | undefined = undefined;
-    const done = (ok: boolean, detail: string) => {
-      clearTimeout(timer);
-      socket.close();
-      resolve({ probe, ok, detail });
-    };
-    timer = setTimeout(() => done(false, `no answer within ${timeoutMs} ms`), timeoutMs);
-    socket.on("error", (err) => done(false, err.message));
-    socket.bind(0, () => {
-      const { text, callId } = optionsRequest(
-        { host, port },
-        { host: "0.0.0.0", port: socket.address().port },
-        "UDP",
-      );
-      socket.on("message", (message) => {
-        const status = responseStatus(message.toString("utf8"), callId);
-        if (status !== undefined && status >= 200) {
-          done(status === 200, `answered ${status}`);
-        }
-      });
-      socket.send(text, port, host);
-    });
-  });
+/** SIP OPTIONS over UDP gets `200` (the transport's probe, read as the gate reads it). */
+export async function probeSipOptions(host: string, port: number, timeoutMs = 3000): Promise<ProbeResult> {
+  const result = await probeSip(host, { label: "SIP OPTIONS", port }, timeoutMs);
+  return {
+    probe: `SIP OPTIONS udp ${host}:${port}`,
+    ok: result.outcome === "open",
+    detail: result.detail ?? "",
+  };
 }
 
-/** A TCP port accepts a connection. */
-export function probeTcp(host: string, port: number, label: string, timeoutMs = 3000): Promise<ProbeResult> {
-  const probe = `${label} tcp ${host}:${port}`;
-  return new Promise((resolve) => {
-    const socket = tcpConnect({ host, port, timeout: timeoutMs });
-    const done = (ok: boolean, detail: string) => {
-      socket.destroy();
-      resolve({ probe, ok, detail });
-    };
-    socket.once("connect", () => done(true, "accepted a connection"));
-    socket.once("timeout", () => done(false, `no answer within ${timeoutMs} ms`));
-    socket.once("error", (err) => done(false, err.message));
-  });
+/** A TCP port accepts a connection (refused fails here: the service must be up). */
+export async function probeTcp(
+  host: string,
+  port: number,
+  label: string,
+  timeoutMs = 3000,
+): Promise<ProbeResult> {
+  const result = await transportProbeTcp(host, { label, port }, timeoutMs);
+  return {
+    probe: `${label} tcp ${host}:${port}`,
+    ok: result.outcome === "open",
+    detail: result.outcome === "open" ? "accepted a connection" : (result.detail ?? result.outcome),
+  };
 }

@@ -71,7 +71,7 @@ export const MYSQL_SETTINGS: readonly string[] = [
 ];
 
 import { nodeSnapshot } from "../common/nodeReads";
-import { CONSTANTS_YML, CREDENTIALS_KEY_FILE, SIPWISE_CNF } from "../common/nodePaths";
+import { CONSTANTS_YML, CREDENTIALS_KEY_FILE, SIPWISE_CNF } from "../common/nodeContract";
 
 /** One account as the preview shows it: no password, no hash. */
 export interface AccountShape {

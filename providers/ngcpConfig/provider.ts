@@ -3,7 +3,7 @@ import { checkTarget, type CheckFailure } from "../common/checkTarget";
 import { nodeSnapshot } from "../common/nodeReads";
 import { isKnown } from "../common/unknown";
 import { RemoteCommandError } from "../transport/errors";
-import { sessionFor, type NodeSession } from "../transport/session";
+import { sessionFor, type FileOwnership, type NodeSession } from "../transport/session";
 import type { NodeTarget } from "../transport/target";
 import {
   type ConfigValue,
@@ -14,7 +14,7 @@ import {
   toNgcpValue,
 } from "./document";
 
-import { CONFIG_YML } from "../common/nodePaths";
+import { CONFIG_YML, VENDOR_COMMANDS } from "../common/nodeContract";
 
 export { CONFIG_YML };
 /** The file as it was before our last write, kept off /etc/ngcp-config so ngcpcfg does not commit it. */
@@ -128,6 +128,8 @@ async function converge(
 ): Promise<NgcpConfigOutputs> {
   const session = await sessionFor(inputs.target);
   const before = await readConfig(session);
+  // An operator may have tightened config.yml (e.g. 0640 root:adm): a rewrite keeps its mode and owner.
+  let ownership: FileOwnership = { mode: 0o644, uid: 0, gid: 0 };
   const patch = patchConfig(
     before,
     Object.entries(inputs.settings).map(([path, setting]) => ({ path, value: setting.value })),
@@ -136,9 +138,10 @@ async function converge(
   let lastApplyMessage = "";
   if (patch.changed.length > 0 || triggers.length > 0) {
     if (patch.changed.length > 0) {
+      ownership = (await session.stat(CONFIG_YML)) ?? ownership;
       await session.exec(["mkdir", "-p", "/var/lib/ngcp-fleet"]);
       await session.writeFileAtomic(PREVIOUS_CONFIG_YML, before, { mode: 0o600 });
-      await session.writeFileAtomic(CONFIG_YML, patch.text, { mode: 0o644 });
+      await session.writeFileAtomic(CONFIG_YML, patch.text, ownership);
     }
     lastApplyMessage = applyMessage(
       inputs.stack,
@@ -150,10 +153,12 @@ async function converge(
     // ngcpcfg restarts only services whose generated config changed, so a changed trigger restarts all.
     const force = triggers.length > 0 ? ["--force-all-services"] : [];
     try {
-      await session.exec(["ngcpcfg", "apply", ...force, lastApplyMessage], { timeoutMs: 600_000 });
+      await session.exec([VENDOR_COMMANDS.apply, "apply", ...force, lastApplyMessage], {
+        timeoutMs: 600_000,
+      });
     } catch (err) {
       if (patch.changed.length > 0) {
-        await session.writeFileAtomic(CONFIG_YML, before, { mode: 0o644 });
+        await session.writeFileAtomic(CONFIG_YML, before, ownership);
       }
       const output = err instanceof RemoteCommandError ? `${err.stdout}\n${err.stderr}`.trim() : String(err);
       throw new Error(

@@ -6,12 +6,11 @@
  * password (see providerKit.ts for why not even the hashes).
  */
 import type * as pulumi from "@pulumi/pulumi";
-import { readFileSync } from "node:fs";
 import { utils as sshUtils } from "ssh2";
 import { checkTarget, type CheckFailure } from "../common/checkTarget";
 import { nodeSnapshot, SECTIONS } from "../common/nodeReads";
-import { CREDENTIALS_KEY_FILE } from "../common/nodePaths";
-import { sessionFor, type NodeSession } from "../transport/session";
+import { CREDENTIALS_KEY_FILE } from "../common/nodeContract";
+import { privateKeyText, sessionFor, type NodeSession } from "../transport/session";
 import { READ_ACCOUNTS } from "./nodeReads";
 import { fingerprint, type NodeTarget } from "../transport/target";
 import {
@@ -101,13 +100,11 @@ export interface SystemAccountsOutputs {
 
 /** The fingerprint (`SHA256:…`) of the key the deployer logs in with, when the target names it. */
 export function deployerKeyFingerprint(target: NodeTarget): string | undefined {
-  let text = target.privateKey;
-  if (!text && target.privateKeyPath) {
-    try {
-      text = readFileSync(target.privateKeyPath, "utf8");
-    } catch {
-      return undefined;
-    }
+  let text: string | undefined;
+  try {
+    text = privateKeyText(target);
+  } catch {
+    return undefined;
   }
   if (!text) {
     return undefined; // an SSH agent: the key is not known here

@@ -146,7 +146,7 @@ export function unseal(sealed: string, key: Buffer): string | undefined {
 }
 
 /** Where a node keeps the key of {@link seal} (created by the first provider that needs it). */
-import { CREDENTIALS_KEY_FILE } from "../common/nodePaths";
+import { CREDENTIALS_KEY_FILE } from "../common/nodeContract";
 
 export { CREDENTIALS_KEY_FILE };
 

@@ -42,8 +42,7 @@ import {
 } from "./services";
 import { validateCertificateSet } from "./validate";
 
-/** The node's main config file (read here; written only by NgcpConfig). */
-const CONFIG_YML = "/etc/ngcp-config/config.yml";
+import { CONFIG_YML } from "../common/nodeContract";
 
 /** One service as planned: the identity of what is installed, and the public facts of its certificate. */
 export interface TlsServicePlan extends TlsServiceDesired {

@@ -5,3 +5,5 @@ export * from "./redact";
 export * from "./session";
 export * from "./target";
 export * from "./snapshot";
+export * from "./https";
+export * from "./probe";

@@ -42,6 +42,13 @@ export interface WriteFileOptions {
   readonly gid?: number;
 }
 
+/** A file's permission bits and owner, as `stat` reports them. */
+export interface FileOwnership {
+  readonly mode: number;
+  readonly uid: number;
+  readonly gid: number;
+}
+
 /** readFile under sudo: `present` and the content in base64, or `absent`. */
 const READ_SCRIPT =
   'if [ -e "$1" ]; then printf "present\\n"; base64 -w0 < "$1"; else printf "absent\\n"; fi';
@@ -209,6 +216,34 @@ export class NodeSession {
     });
   }
 
+  /** A file's permission bits and owner; `undefined` when it does not exist. */
+  async stat(path: string): Promise<FileOwnership | undefined> {
+    if (this.viaSudo) {
+      const { stdout } = await this.exec([
+        "sh",
+        "-c",
+        'stat -c "%a %u %g" -- "$1" 2>/dev/null || true',
+        "sh",
+        path,
+      ]);
+      const [mode, uid, gid] = stdout.trim().split(" ");
+      return mode === undefined || mode === ""
+        ? undefined
+        : { mode: parseInt(mode, 8), uid: Number(uid), gid: Number(gid) };
+    }
+    const sftp = await this.sftp();
+    return new Promise((resolve, reject) => {
+      sftp.stat(path, (err, stats) => {
+        if (err) {
+          return (err as { code?: unknown }).code === 2
+            ? resolve(undefined)
+            : reject(this.sftpError("stat", path, err));
+        }
+        resolve({ mode: stats.mode & 0o7777, uid: stats.uid, gid: stats.gid });
+      });
+    });
+  }
+
   /**
    * Writes a file atomically: a temporary file in the same directory, written,
    * fsynced, given its mode and owner, then renamed over the target. A reader
@@ -249,7 +284,7 @@ export class NodeSession {
     } catch (err) {
       await call("close", (cb) => sftp.close(handle, cb)).catch(() => undefined);
       await call("unlink", (cb) => sftp.unlink(temp, cb)).catch(() => undefined);
-      throw err;
+      throw await this.explainWriteFailure(err as Error, path.slice(0, slash) || "/", data.length);
     }
     await call("close", (cb) => sftp.close(handle, cb));
     // Plain SFTP rename refuses to replace; OpenSSH's posix-rename is rename(2).
@@ -284,6 +319,30 @@ export class NodeSession {
     return this.sftpChannel;
   }
 
+  /**
+   * SFTP reports most write errors as a bare "Failure" (SSH_FX_FAILURE): a full filesystem is then named from
+   * the node's `df`, so the operator reads the cause, not the protocol's status.
+   */
+  private async explainWriteFailure(err: Error, dir: string, bytes: number): Promise<Error> {
+    if (!/: Failure$/.test(err.message)) {
+      return err;
+    }
+    try {
+      const df = await this.exec(["df", "-Pk", "--", dir], { readOnly: true });
+      const fields = df.stdout.trim().split("\n").pop()?.split(/\s+/) ?? [];
+      const availableKb = Number(fields[3]);
+      if (Number.isFinite(availableKb) && availableKb * 1024 < bytes + 4096) {
+        return new Error(
+          `${err.message}: No space left on device (the filesystem of ${dir}, ${fields[5] ?? "?"}, has ` +
+            `${availableKb} KB free; the file needs ${Math.ceil(bytes / 1024)} KB); nothing was replaced`,
+        );
+      }
+    } catch {
+      // The probe is only an explanation: the original error stands.
+    }
+    return err;
+  }
+
   private sftpError(op: string, path: string, err: Error): Error {
     return new Error(`node ${this.target.name}: SFTP ${op} ${path} failed: ${err.message}`);
   }
@@ -306,6 +365,35 @@ export class NodeSession {
   }
 }
 
+/**
+ * The key a target logs in with: inline (the CLI), the stack's secret (the provider's configuration), or a
+ * file on the deployer; undefined for the SSH agent. Throws, naming the node, when the key cannot be had.
+ */
+export function privateKeyText(target: NodeTarget): string | undefined {
+  if (target.privateKey) {
+    return target.privateKey;
+  }
+  if (target.stackKey === true) {
+    const key = globalThis.__ngcpFleetStackKey;
+    if (!key) {
+      throw new Error(
+        `node ${target.name}: the stack's ngcp-fleet:sshPrivateKey did not reach the provider (its configuration had no such key)`,
+      );
+    }
+    return key;
+  }
+  if (target.privateKeyPath) {
+    try {
+      return readFileSync(target.privateKeyPath, "utf8");
+    } catch (err) {
+      throw new Error(
+        `node ${target.name}: cannot read ssh.privateKeyPath ${target.privateKeyPath}: ${(err as Error).message}`,
+      );
+    }
+  }
+  return undefined;
+}
+
 /** Opens a new, unpooled connection. Most code wants `sessionFor` instead. */
 export function connect(target: NodeTarget): Promise<NodeSession> {
   const address = describeTarget(target);
@@ -317,17 +405,11 @@ export function connect(target: NodeTarget): Promise<NodeSession> {
       ),
     );
   }
-  let privateKey = target.privateKey;
-  if (!privateKey && target.privateKeyPath) {
-    try {
-      privateKey = readFileSync(target.privateKeyPath, "utf8");
-    } catch (err) {
-      return Promise.reject(
-        new Error(
-          `node ${target.name}: cannot read ssh.privateKeyPath ${target.privateKeyPath}: ${(err as Error).message}`,
-        ),
-      );
-    }
+  let privateKey: string | undefined;
+  try {
+    privateKey = privateKeyText(target);
+  } catch (err) {
+    return Promise.reject(err as Error);
   }
   if (!privateKey && !process.env.SSH_AUTH_SOCK) {
     return Promise.reject(
@@ -380,17 +462,37 @@ interface Pool {
   generations: Map<string, number>;
 }
 
+declare global {
+  // One pool per process, whichever copy of this module asks (the runtime package, or dist/ in the CLI).
+  var __ngcpFleetSshPool: Pool | undefined;
+  // The stack's SSH key, as the engine configured the provider process (see useStackKey).
+  var __ngcpFleetStackKey: string | undefined;
+}
+
 /**
- * The pool lives on globalThis: dynamic-provider code from local modules is
- * serialized per resource, so a module-level Map would be copied (and broken)
- * once per resource instead of shared by all of them.
+ * Keeps the stack's `ngcp-fleet:sshPrivateKey` for targets with `stackKey`: the engine passes the stack
+ * config to the dynamic-provider process when it configures the provider, so the key is never a resource
+ * input. Called from the providers' `configure`.
+ */
+export function useStackKey(privateKey: string | undefined): void {
+  if (privateKey !== undefined && privateKey !== "") {
+    globalThis.__ngcpFleetStackKey = privateKey;
+  }
+}
+
+/**
+ * The process's pool: one connection per node shared by every resource and command. A pool an earlier layout
+ * made in this process (its provider code, copied into a state, runs the refresh of an adoption) lacks the
+ * generations: they are added, and its connections are shared.
  */
 function pool(): Pool {
-  const holder = globalThis as unknown as { __ngcpFleetSshPool?: Pool };
-  if (!holder.__ngcpFleetSshPool) {
-    holder.__ngcpFleetSshPool = { sessions: new Map(), opened: new Map(), generations: new Map() };
+  const existing = globalThis.__ngcpFleetSshPool;
+  if (existing === undefined) {
+    globalThis.__ngcpFleetSshPool = { sessions: new Map(), opened: new Map(), generations: new Map() };
+  } else {
+    existing.generations ??= new Map();
   }
-  return holder.__ngcpFleetSshPool;
+  return globalThis.__ngcpFleetSshPool as Pool;
 }
 
 /** The node as a place (login, address, port), whatever the connection. */

@@ -232,18 +232,22 @@ interface NodeEntry {
   pending: Promise<void> | undefined;
 }
 
+declare global {
+  // Shared by whichever copy of this module asks, like the SSH pool (session.ts).
+  var __ngcpFleetSnapshots: Map<string, NodeEntry> | undefined;
+  var __ngcpFleetSnapshotBatches: Record<string, number> | undefined;
+}
+
 /** Snapshots per node (the pool's key), shared by every resource of the provider process. */
 function cache(): Map<string, NodeEntry> {
-  const holder = globalThis as unknown as { __ngcpFleetSnapshots?: Map<string, NodeEntry> };
-  holder.__ngcpFleetSnapshots ??= new Map();
-  return holder.__ngcpFleetSnapshots;
+  globalThis.__ngcpFleetSnapshots ??= new Map();
+  return globalThis.__ngcpFleetSnapshots;
 }
 
 /** How many batched read commands ran per node in this process (for tests and benchmarks). */
 export function snapshotBatches(): Record<string, number> {
-  const holder = globalThis as unknown as { __ngcpFleetSnapshotBatches?: Record<string, number> };
-  holder.__ngcpFleetSnapshotBatches ??= {};
-  return holder.__ngcpFleetSnapshotBatches;
+  globalThis.__ngcpFleetSnapshotBatches ??= {};
+  return globalThis.__ngcpFleetSnapshotBatches;
 }
 
 function nodeKey(target: NodeTarget): string {

@@ -1,5 +1,3 @@
-import { createHash } from "node:crypto";
-
 /**
  * How to reach one node. Plain data: it travels through Pulumi state as a
  * resource input, so it holds no functions, classes or open handles.
@@ -12,8 +10,16 @@ export interface NodeTarget {
   readonly port?: number;
   /** @default "root" */
   readonly user?: string;
-  /** OpenSSH private key text. Never logged; held in secret config. */
+  /**
+   * OpenSSH private key text, for a command that runs in the deployer's own process (the CLI). Never in a
+   * resource's inputs: the program sets `stackKey` instead.
+   */
   readonly privateKey?: string;
+  /**
+   * The key is the stack's secret `ngcp-fleet:sshPrivateKey`, which the engine hands to the provider process
+   * with the provider's configuration: it is never copied into a resource's inputs or outputs.
+   */
+  readonly stackKey?: boolean;
   /** Private key file on the deployer, read at connect time (keeps the key out of state). */
   readonly privateKeyPath?: string;
   /** Pinned host public key, OpenSSH format (`ssh-ed25519 AAAA…`). */
@@ -28,27 +34,7 @@ export interface NodeTarget {
   readonly commandTimeoutMs?: number;
 }
 
-/** Parses an OpenSSH public key line into its type and raw blob. */
-export function parsePublicKeyLine(line: string): { type: string; blob: Buffer } {
-  const parts = line.trim().split(/\s+/);
-  if (parts.length < 2 || !/^(ssh-|ecdsa-|sk-)/.test(parts[0])) {
-    throw new Error(
-      `not an OpenSSH public key line (expected "ssh-ed25519 AAAA…"), got: ${line.slice(0, 40)}`,
-    );
-  }
-  const blob = Buffer.from(parts[1], "base64");
-  // The blob starts with its own type string; a mismatch means a pasted fragment.
-  const typeLength = blob.length >= 4 ? blob.readUInt32BE(0) : -1;
-  if (typeLength <= 0 || blob.subarray(4, 4 + typeLength).toString() !== parts[0]) {
-    throw new Error(`public key blob does not match its type ${parts[0]}`);
-  }
-  return { type: parts[0], blob };
-}
-
-/** The fingerprint OpenSSH prints (`ssh-keygen -lf`): SHA256 of the blob, base64 without padding. */
-export function fingerprint(blob: Buffer): string {
-  return `SHA256:${createHash("sha256").update(blob).digest("base64").replace(/=+$/, "")}`;
-}
+export { fingerprint, parsePublicKeyLine } from "../../spec/hostKey";
 
 export function describeTarget(target: NodeTarget): string {
   return `${target.user ?? "root"}@${target.host}:${target.port ?? 22}`;

@@ -6,8 +6,6 @@
  * that stays on the node (rotation and refresh need the one applied last; see providerKit.ts).
  */
 import type * as pulumi from "@pulumi/pulumi";
-import { request as httpsRequest } from "node:https";
-import { connect as tlsConnect } from "node:tls";
 import { checkTarget } from "../common/checkTarget";
 import type { CandidateSource } from "../systemAccounts/loginCandidates";
 import {
@@ -24,7 +22,8 @@ import {
   unseal,
 } from "../systemAccounts/providerKit";
 import { nodeSnapshot } from "../common/nodeReads";
-import { CREDENTIALS_KEY_FILE } from "../common/nodePaths";
+import { CREDENTIALS_KEY_FILE } from "../common/nodeContract";
+import { nodeHttps, type NodeHttpResponse } from "../transport/https";
 import { sessionFor, type NodeSession } from "../transport/session";
 import type { NodeTarget } from "../transport/target";
 import {
@@ -95,57 +94,23 @@ function secretsOf(inputs: WebCredentialsInputs | undefined): string[] {
   );
 }
 
-interface WebResponse {
-  readonly status: number;
-  readonly body: string;
-}
-
 /**
- * Sends one REST call over HTTPS through an SSH tunnel to the node's 127.0.0.1:`port`, with basic auth added
- * here and nowhere else. The certificate is not verified by CA: the node may still serve the vendor's
- * self-signed one (handbook 15.4); the pinned SSH host key authenticates the path. Errors name the request
- * (method and path) only.
+ * Sends one REST call to the node's admin interface through the transport (nodeHttps), with basic auth added
+ * here and nowhere else.
  */
-async function send(
+function send(
   session: NodeSession,
   port: number,
   req: WebRequest,
   login: string,
   password: string,
-): Promise<WebResponse> {
-  const stream = await session.forward("127.0.0.1", port);
-  const node = session.target.name;
-  return new Promise((resolve, reject) => {
-    const headers: Record<string, string> = {
-      ...req.headers,
-      Host: `127.0.0.1:${port}`,
-      Authorization: basicAuthorization(login, password),
-      ...(req.body !== undefined ? { "Content-Length": String(Buffer.byteLength(req.body)) } : {}),
-    };
-    const request = httpsRequest(
-      {
-        method: req.method,
-        path: req.path,
-        headers,
-        // No agent: with `createConnection` and no agent, Node uses the tunnel's TLS socket for this request.
-        timeout: REQUEST_TIMEOUT_MS,
-        createConnection: () => tlsConnect({ socket: stream, rejectUnauthorized: false }),
-      },
-      (res) => {
-        const chunks: Buffer[] = [];
-        res.on("data", (chunk: Buffer) => chunks.push(chunk));
-        res.on("end", () =>
-          resolve({ status: res.statusCode ?? 0, body: Buffer.concat(chunks).toString("utf8") }),
-        );
-        res.on("error", (err) => reject(new Error(`node ${node}: ${describeRequest(req)}: ${err.message}`)));
-      },
-    );
-    request.on("timeout", () => request.destroy(new Error(`no answer within ${REQUEST_TIMEOUT_MS} ms`)));
-    request.on("error", (err) =>
-      reject(new Error(`node ${node}: ${describeRequest(req)} on port ${port} failed: ${err.message}`)),
-    );
-    request.end(req.body);
-  });
+): Promise<NodeHttpResponse> {
+  return nodeHttps(
+    session,
+    port,
+    { ...req, headers: { ...req.headers, Authorization: basicAuthorization(login, password) } },
+    REQUEST_TIMEOUT_MS,
+  );
 }
 
 interface LoginResult {
@@ -160,7 +125,7 @@ async function attemptLogin(
   port: number,
   login: WebLogin,
   password: string,
-): Promise<{ req: WebRequest; res: WebResponse; outcome: LoginOutcome }> {
+): Promise<{ req: WebRequest; res: NodeHttpResponse; outcome: LoginOutcome }> {
   const req = findAdminRequest(login);
   const res = await send(session, port, req, login, password);
   return { req, res, outcome: classifyLoginStatus(res.status) };

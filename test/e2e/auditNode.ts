@@ -12,7 +12,15 @@ const BIN = join(__dirname, "..", "..", "..", "bin", "ngcp-fleet");
  * the backup status and drill record. MySQL is read with the node's own client as OS root: through the
  * option file ngcp-fleet's credentials resource writes once root has a password, else the socket.
  */
-export function nodeState(node: string, sinceEpoch: number): string {
+export function nodeState(
+  node: string,
+  sinceEpoch: number,
+  ignoreMysqlUsers: readonly string[] = [],
+): string {
+  const notIgnored =
+    ignoreMysqlUsers.length > 0
+      ? ` WHERE User NOT IN (${ignoreMysqlUsers.map((u) => `"${u}"`).join(", ")})`
+      : "";
   return nodeShell(
     node,
     [
@@ -20,7 +28,7 @@ export function nodeState(node: string, sinceEpoch: number): string {
       "sha256sum var/lib/ngcp-fleet/*.json 2>/dev/null || true",
       "echo '-- iptables'; iptables-save | grep -v '^#' | sha256sum; ip6tables-save | grep -v '^#' | sha256sum",
       "echo '-- mysql.user'; if [ -f /etc/mysql/ngcp-fleet-root.cnf ]; then set -- --defaults-extra-file=/etc/mysql/ngcp-fleet-root.cnf; fi",
-      "mysql \"$@\" -N -e 'SELECT User, Host, plugin, authentication_string FROM mysql.user ORDER BY User, Host' | sha256sum",
+      `mysql "$@" -N -e 'SELECT User, Host, plugin, authentication_string FROM mysql.user${notIgnored} ORDER BY User, Host' | sha256sum`,
       "echo '-- ngcpcfg'; git -C /etc/ngcp-config rev-parse HEAD; git --no-optional-locks -C /etc/ngcp-config status --porcelain",
       "echo '-- dpkg'; dpkg-query -W -f='${Package} ${Status}\\n' ngcp-support-access ngcp-support-noaccess 2>&1",
       `echo '-- modified since'; find /etc /root /home -newermt @${sinceEpoch} -not -path '/etc/ngcp-config/.git/*' 2>/dev/null | sort`,

@@ -180,6 +180,15 @@ describe("e2e: backup schedule, restore, restore drill and reset-db on a lab nod
       "755 root\n644 root\n600 root\n",
     );
     assert.match(nodeShell(NODE, `head -n 1 ${CRON_FILE}`), /^# managed by ngcp-fleet/);
+    // The dump logs in as its own read-only account, made on the node (issue 16): not root.
+    assert.equal(
+      nodeShell(NODE, `mariadb --defaults-extra-file=${OPTION_FILE} -N -e 'SELECT CURRENT_USER()'`).trim(),
+      "ngcp_fleet_backup@localhost",
+    );
+    assert.match(
+      nodeShell(NODE, "mariadb -N -e \"SHOW GRANTS FOR 'ngcp_fleet_backup'@'localhost'\""),
+      /^GRANT SELECT, LOCK TABLES, SHOW VIEW, EVENT, TRIGGER ON \*\.\* TO `ngcp_fleet_backup`@`localhost`/m,
+    );
     assert.match(
       nodeShell(NODE, `cat ${CRON_FILE}`),
       /^\* \* \* \* \* root \/usr\/local\/sbin\/ngcp-fleet-backup$/m,
@@ -202,19 +211,27 @@ describe("e2e: backup schedule, restore, restore drill and reset-db on a lab nod
         "backup.customPaths[0]",
         "backup.customPaths[1]",
       ]) {
-        assert.match(
-          err.message,
-          new RegExp(`property ${key.replace(/[.[\]]/g, "\\$&")} .*has a problem: \\S`),
-          key,
-        );
+        assert.match(err.message, new RegExp(`ngcp-fleet:${key.replace(/[.[\]]/g, "\\$&")}: \\S`), key);
       }
-      assert.match(err.message, /backup\.destination .*live MariaDB datadir/);
-      assert.match(err.message, /backup\.customPaths\[0\] .*must be an absolute path/);
+      assert.match(err.message, /backup\.destination: .*live MariaDB datadir/);
+      assert.match(err.message, /backup\.customPaths\[0\]: .*must be an absolute path/);
       return true;
     });
     await configure({ offNode: { host: "192.0.2.1", path: "/srv/backups" } });
     await assert.rejects(stack.preview({}), (err: Error) => {
-      assert.match(err.message, /property backup\.offNode\.hostKey .*is required: pin the backup host's key/);
+      assert.match(
+        err.message,
+        /ngcp-fleet:backup\.offNode\.hostKey: is required: pin the backup host's key/,
+      );
+      return true;
+    });
+    // A newline would split the cron line: Debian's cron then ignores the whole file and backups stop.
+    await configure({ schedule: "0 3 * * *\n* * * * * root true" });
+    await assert.rejects(stack.preview({}), (err: Error) => {
+      assert.match(
+        err.message,
+        /ngcp-fleet:backup\.schedule: must not contain control characters .*U\+000A \(line feed\)/,
+      );
       return true;
     });
     assert.deepEqual(sha256s([SCRIPT, CRON_FILE, OPTION_FILE]), files);
@@ -347,6 +364,66 @@ describe("e2e: backup schedule, restore, restore drill and reset-db on a lab nod
     nodeShell(NODE, `rm -rf ${DEST}/${lossy} ${DEST}/${flipped}`);
   });
 
+  it("lists the node's backups as an operator chooses one: id, time, age, size, result, and the drill's verdict", async () => {
+    const ids = backupIds();
+    const listed = cli(["backup", "list", "--stack", stackName, "--json"]);
+    assert.equal(listed.status, 0, listed.stderr);
+    const { backups, problems } = JSON.parse(listed.stdout) as {
+      backups: {
+        node: string;
+        id: string;
+        bytes: number;
+        ageSeconds: number;
+        result: string;
+        drill: string | null;
+      }[];
+      problems: string[];
+    };
+    assert.deepEqual(problems, []);
+    const ok = backups.filter((b) => b.result === "ok");
+    assert.deepEqual(
+      ok.map((b) => b.id),
+      ids,
+    );
+    for (const b of ok) {
+      assert.equal(b.node, NODE);
+      assert.equal(
+        b.bytes,
+        manifestOf(b.id).artifacts.reduce((sum, a) => sum + a.bytes, 0),
+        b.id,
+      );
+      assert.ok(b.ageSeconds >= 0 && b.ageSeconds < 3600, `${b.id} is ${b.ageSeconds} s old`);
+    }
+    // The node keeps its last drill's verdict: the backup it drilled carries it, no other does.
+    const drill = JSON.parse(nodeShell(NODE, "cat /var/lib/ngcp-fleet/restore-drill.json")) as {
+      backupId: string;
+      result: string;
+    };
+    assert.deepEqual(
+      backups.filter((b) => b.drill !== null).map((b) => [b.id, b.drill]),
+      ids.includes(drill.backupId) ? [[drill.backupId, drill.result]] : [],
+    );
+    // The table an operator reads, and --node narrowing it.
+    const table = cli(["backup", "list", "--stack", stackName, "--node", NODE]);
+    assert.equal(table.status, 0, table.stderr);
+    assert.match(table.stdout, /node .* backup id .* started \(UTC\) .* age .* size .* result .* drill/);
+    for (const id of ids) {
+      assert.match(table.stdout, new RegExp(`${NODE} .* ${id} .* \\d+(\\.\\d)? (B|KiB|MiB) .* ok `));
+    }
+    const unknown = cli(["backup", "list", "--stack", stackName, "--node", "ngcp99"]);
+    assert.notEqual(unknown.status, 0);
+    assert.match(unknown.stderr, /has no node ngcp99/);
+  });
+
+  it("backs up every node of the stack with --stack alone, with a summary table", async () => {
+    const run = cli(["backup", "run", "--stack", stackName]);
+    assert.equal(run.status, 0, run.stderr);
+    assert.match(run.stdout, /ngcp5: \[1\/9\] checking the sources/);
+    assert.match(run.stdout, /node .* result .* backup id .* size .* seconds .* detail/);
+    assert.match(run.stdout, new RegExp(`${NODE} .* ok .* ${status().id} `));
+    assert.match(run.stdout, /^1 of 1 node\(s\) backed up$/m);
+  });
+
   it("restores every row and the config files after reset-db wiped the node, behind typed confirmations", async () => {
     const id = backupIds().pop()!;
     const manifest = manifestOf(id);
@@ -454,6 +531,7 @@ describe("e2e: backup schedule, restore, restore drill and reset-db on a lab nod
     // THEN it fails with the cause, leaves no partial backup, keeps the older one intact, and records it
     assert.notEqual(full.status, 0);
     assert.match(full.stderr, /backup FAILED/);
+    assert.match(full.stdout, /^0 of 1 node\(s\) backed up; 1 FAILED$/m);
     assert.match(full.stderr, /No space left on device/);
     assert.deepEqual(backupIds(), older);
     assert.equal(nodeShell(NODE, `ls -d ${DEST}/*.partial 2>/dev/null | wc -l`).trim(), "0");
@@ -496,10 +574,18 @@ describe("e2e: backup schedule, restore, restore drill and reset-db on a lab nod
     assert.equal(repaired.find((r) => r.urn.endsWith("::ngcp5-backup"))!.outputs.health, "ok");
   });
 
-  it("destroy removes the script, the cron file and the option file, and keeps the backups", async () => {
+  it("destroy removes the script, the cron file, the option file and its MariaDB account, and keeps the backups", async () => {
     const kept = backupIds();
     await stack.destroy({});
     assert.equal(nodeShell(NODE, `ls ${SCRIPT} ${CRON_FILE} ${OPTION_FILE} 2>/dev/null | wc -l`).trim(), "0");
+    assert.equal(
+      nodeShell(
+        NODE,
+        "mariadb -N -e \"SELECT COUNT(*) FROM mysql.user WHERE User = 'ngcp_fleet_backup'\"",
+      ).trim(),
+      "0",
+      "the backup's account goes with it",
+    );
     assert.deepEqual(backupIds(), kept);
     assert.ok(kept.length >= 1);
   });

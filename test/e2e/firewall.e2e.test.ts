@@ -89,10 +89,11 @@ describe("e2e: firewall (handbook 15.2) on ngcp3 through the real engine", funct
     await assert.rejects(stack.preview({}), (error: Error) => {
       const message = error.message.replace(/\s+/g, " ");
       return [
-        /property firewall\.adminSources\.ipv4\[0\] .*must be a network/,
-        /property firewall\.adminSources\.ipv6\[0\] .*must be an IPv6 network.*put it in adminSources\.ipv4/,
-        /property firewall\.ports\.ssh .*must be an integer port 1\.\.65535, got: 70000/,
-        /property firewall\.extraRules\[0\]\.protocol .*unknown protocol sctp; allowed: tcp, udp, icmp, icmpv6, all/,
+        // The program's one validation pass: every key at once, before anything is registered.
+        /ngcp-fleet:firewall\.adminSources\.ipv4\[0\]: must be a network/,
+        /ngcp-fleet:firewall\.adminSources\.ipv6\[0\]: must be an IPv6 network.*put it in adminSources\.ipv4/,
+        /ngcp-fleet:firewall\.ports\.ssh: must be an integer port 1\.\.65535, got: 70000/,
+        /ngcp-fleet:firewall\.extraRules\[0\]\.protocol: must be one of "tcp", "udp", "icmp", "icmpv6", "all", got: "sctp"/,
       ].every((pattern) => pattern.test(message));
     });
     assert.deepEqual([saveOf("ipv4"), saveOf("ipv6")], before);
@@ -186,7 +187,11 @@ describe("e2e: firewall (handbook 15.2) on ngcp3 through the real engine", funct
       /^:INPUT ACCEPT$/m,
       "GIVEN policy ACCEPT (else the flush would lock the node)",
     );
-    nodeShell(NODE, "iptables -F INPUT && ip6tables -F INPUT");
+    // The third party flushes INPUT and installs a chain of its own.
+    nodeShell(
+      NODE,
+      "iptables -F INPUT && ip6tables -F INPUT && iptables -N e2e-thirdparty && iptables -A e2e-thirdparty -s 198.18.0.250/32 -j DROP",
+    );
     setSipPortByHand(5070);
     const refreshed = await stack.refresh({});
     // THEN the refresh recorded the drift in the Firewall's rules (NgcpConfig re-read the port silently: it
@@ -214,6 +219,12 @@ describe("e2e: firewall (handbook 15.2) on ngcp3 through the real engine", funct
       sipStatus("outsider", "TCP", addresses.ipv6, 5070),
     ]);
     assert.deepEqual([v4, v6], ["SIP/2.0 200 OK", "SIP/2.0 200 OK"]);
+    // The third party's own chain and the foreign tool's chain are left alone.
+    const save = saveOf("ipv4");
+    assert.match(save, /^:e2e-thirdparty -$/m);
+    assert.match(save, /^-A e2e-thirdparty -s 198\.18\.0\.250\/32 -j DROP$/m);
+    assert.equal(foreignLines(save).filter((line) => !line.startsWith("-A INPUT")).length, 3);
+    nodeShell(NODE, "iptables -F e2e-thirdparty && iptables -X e2e-thirdparty");
   });
 
   it("a forced lockout (allowLockout, admin sources without the deployer) fails the up; the node rolls back by itself and SSH works again", async () => {

@@ -7,6 +7,8 @@ import { openStack } from "../../engine/automation";
 import { projectRoot } from "../../engine/paths";
 import { labStatus, nodeActivity } from "../../lab";
 import { nodeState } from "./auditNode";
+import { nodeShell } from "../support/labTargets";
+import { BACKUP_MYSQL_USER } from "../../providers/backup/script";
 import { testPki } from "../support/certs";
 import { ensureLab } from "../support/lab";
 import { labStackConfig } from "../support/labTargets";
@@ -64,7 +66,7 @@ function storedProvider(resource: StateResource, part: "inputs" | "outputs"): st
 }
 
 function installedPackageVersion(): string {
-  const manifest = join(projectRoot(), "node_modules", "@ngcp-fleet", "providers", "package.json");
+  const manifest = join(projectRoot(), "node_modules", "@ngcp-fleet", "runtime", "package.json");
   return (JSON.parse(readFileSync(manifest, "utf8")) as { version: string }).version;
 }
 
@@ -145,7 +147,7 @@ describe("e2e: the providers as a package (ngcp12)", function () {
     }
   });
 
-  it("adopts a state of the previous layout: the first up writes nothing on the node, then preview --refresh has nothing to do", async () => {
+  it("adopts a state of the previous layout: the first up writes nothing on the node but the backup's own MariaDB login, then preview --refresh has nothing to do", async () => {
     // GIVEN the node converged by the previous layout, whose state holds each provider's code by value
     previous = previousLayoutProject();
     const old = (previousStack = await openStack(stackName, {
@@ -160,7 +162,7 @@ describe("e2e: the providers as a package (ngcp12)", function () {
     for (const resource of before) {
       const text = storedProvider(resource, "outputs");
       assert.ok(
-        text.length > 8192 && !text.includes("@ngcp-fleet/providers"),
+        text.length > 8192 && !text.includes("@ngcp-fleet/runtime"),
         `${resource.urn} holds its code by value (${text.length} bytes)`,
       );
     }
@@ -168,16 +170,29 @@ describe("e2e: the providers as a package (ngcp12)", function () {
 
     // WHEN this layout runs its first `up` on that state
     const since = Math.floor(Date.now() / 1000);
-    const nodeBefore = nodeState(NODE, since);
+    const nodeBefore = nodeState(NODE, since, [BACKUP_MYSQL_USER]);
     stack = await openStack(stackName, { passphrase: PASSPHRASE, backend: sharedBackend() });
     const result = await stack.up({});
 
-    // THEN every resource took the new provider, the node is byte for byte what it was (files, rules,
-    // MariaDB accounts, config.yml's git history), and nothing is left to do
+    // THEN every resource took the new provider, and the node is byte for byte what it was (files, rules,
+    // MariaDB accounts, config.yml's git history) but for one change of this version: the previous layout
+    // dumped as MariaDB root, this one moves the backup to its least-privilege account (issue 16), and nothing
+    // else is rewritten for it (the backup script and its cron file stay untouched)
     const changes = result.summary.resourceChanges ?? {};
     assert.equal(changes.create ?? 0, 0, JSON.stringify(changes));
     assert.equal(changes.delete ?? 0, 0, JSON.stringify(changes));
-    assert.equal(nodeState(NODE, since), nodeBefore, "the adoption wrote on the node");
+    assert.equal(
+      nodeState(NODE, since, [BACKUP_MYSQL_USER]),
+      `${nodeBefore}/etc/mysql\n/etc/mysql/ngcp-fleet-backup.cnf\n`,
+      "the adoption wrote on the node",
+    );
+    assert.equal(
+      nodeShell(
+        NODE,
+        "mariadb --defaults-extra-file=/etc/mysql/ngcp-fleet-backup.cnf -N -e 'SELECT CURRENT_USER()'",
+      ).trim(),
+      `${BACKUP_MYSQL_USER}@localhost`,
+    );
     await stack.preview({ refresh: true, expectNoChanges: true });
   });
 
@@ -191,7 +206,7 @@ describe("e2e: the providers as a package (ngcp12)", function () {
       for (const part of ["inputs", "outputs"] as const) {
         const text = storedProvider(resource, part);
         assert.ok(text.length < 4096, `${resource.urn} ${part}.__provider is ${text.length} bytes`);
-        assert.match(text, /require\("@ngcp-fleet\/providers\/kinds\/\w+\.js"\)/);
+        assert.match(text, /require\("@ngcp-fleet\/runtime\/providers\/kinds\/\w+\.js"\)/);
       }
       assert.equal(resource.outputs?.providerVersion, version, `${resource.urn} providerVersion`);
     }

@@ -172,7 +172,7 @@ describe("e2e: TLS certificates (handbook 15.4) on one node", function () {
     );
     assert.match(
       unsecret,
-      /ngcp-fleet:tls: tls\.web\.privateKey holds a private key, but ngcp-fleet:tls is not secret/,
+      /ngcp-fleet:tls\.web\.privateKey: is a secret but is written in clear in stacks\/Pulumi\.[\w-]+\.yaml/,
     );
     // GIVEN a production stack (`environment: production` sets `production`) and bad inputs in every
     // service: check reports them all in one preview

@@ -2,7 +2,7 @@ import { strict as assert } from "node:assert";
 import { randomBytes } from "node:crypto";
 import fc from "fast-check";
 import { parseClientOptionFile, renderClientOptionFile } from "../../providers/mysqlCredentials/optionFile";
-import { CREDENTIALS_KEY_FILE } from "../../providers/common/nodePaths";
+import { CREDENTIALS_KEY_FILE } from "../../providers/common/nodeContract";
 import { closeAll, sessionFor } from "../../providers/transport/session";
 import { ensureLab } from "../support/lab";
 import { labTarget, nodeShell } from "../support/labTargets";
@@ -15,7 +15,6 @@ import {
   underKey,
   unseal,
 } from "../../providers/systemAccounts/providerKit";
-import { passwordsPresent, plainPasswordProblems } from "../../providers/systemAccounts/stackSecrets";
 
 /**
  * The pure helpers the credentials providers share (no node needed): what keeps secrets out of outputs,
@@ -80,40 +79,6 @@ describe("credentials providers: shared helpers", () => {
     const [failure] = settingsShapeFailures("mysql", { rootPasword: "Secret-123-abc" }, ["rootPassword"]);
     assert.equal(failure.property, "mysql.rootPasword");
     assert.ok(!failure.reason.includes("Secret-123-abc"));
-  });
-
-  it("finds the passwords of a feature's settings, list items included", () => {
-    assert.deepEqual(
-      passwordsPresent({ rootPassword: "x", users: [{ name: "a" }, { name: "b", password: "y" }] }, [
-        "rootPassword",
-        "users[].password",
-      ]),
-      ["rootPassword", "users[1].password"],
-    );
-  });
-
-  it("refuses passwords in a plain stack-config value, cluster-wide or per node, naming the key", () => {
-    const problems = plainPasswordProblems(
-      "systemAccounts",
-      [
-        {
-          configKey: "ngcp-fleet:systemAccounts",
-          settings: { rootPassword: "x" },
-          prefix: "systemAccounts.",
-        },
-        {
-          configKey: "ngcp-fleet:nodes",
-          settings: { cdrexport: { password: "y" } },
-          prefix: "nodes[2].systemAccounts.",
-        },
-      ],
-      (key) => key === "ngcp-fleet:systemAccounts",
-    );
-    assert.deepEqual(problems.length, 1);
-    assert.match(
-      problems[0],
-      /^ngcp-fleet:nodes: nodes\[2\]\.systemAccounts\.cdrexport\.password holds a password/,
-    );
   });
 });
 

@@ -64,6 +64,34 @@ describe("transport on lab nodes (real sshd, real MariaDB)", function () {
     assert.equal(result.stderr.trim(), "warning");
   });
 
+  it("redacts raw secrets itself: a failing command that echoes them leaves none in the error", async () => {
+    // The secrets go into the session unredacted (argv, stdout, stderr, a longer secret holding a shorter one);
+    // only the session's own redaction stands between them and the message.
+    const secret = `pw-${randomBytes(6).toString("hex")}`;
+    const longer = `${secret}-and-more`;
+    const session = await sessionFor(labTarget("ngcp1"));
+    await assert.rejects(
+      session.exec(["sh", "-c", 'echo "out $1 $2"; echo "err $1 $2" >&2; exit 5', "sh", secret, longer], {
+        secrets: [secret, longer],
+      }),
+      (err: unknown) => {
+        assert.ok(err instanceof RemoteCommandError);
+        const everything = [err.message, err.stdout, err.stderr, err.command, String(err.stack)].join("\n");
+        assert.ok(!everything.includes(secret), everything);
+        assert.match(err.message, /`sh -c .* sh \[secret\] \[secret\]` failed with exit code 5/);
+        assert.match(err.stderr, /^err \[secret\] \[secret\]$/m);
+        assert.match(err.stdout, /^out \[secret\] \[secret\]$/m);
+        return true;
+      },
+    );
+    // A timeout names the command redacted too.
+    await assert.rejects(
+      session.exec(["sh", "-c", "sleep 5", secret], { secrets: [secret], timeoutMs: 300 }),
+      (err: unknown) =>
+        err instanceof Error && !err.message.includes(secret) && /\[secret\]/.test(err.message),
+    );
+  });
+
   it("passes a secret on stdin only: it never appears in the node's command log", async () => {
     const secret = `s3cret-${randomBytes(8).toString("hex")}`;
     const session = await sessionFor(labTarget("ngcp1"));

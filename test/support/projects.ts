@@ -92,9 +92,9 @@ export function patchedProviderProject(patch: string): string {
       symlinkSync(join(root, "node_modules", entry), join(dir, "node_modules", entry));
     }
   }
-  const copy = join(dir, "node_modules", "@ngcp-fleet", "providers");
-  cpSync(join(root, "node_modules", "@ngcp-fleet", "providers"), copy, { recursive: true });
-  appendFileSync(join(copy, "index.js"), `\n;(() => {\n${patch}\n})();\n`);
+  const copy = join(dir, "node_modules", "@ngcp-fleet", "runtime");
+  cpSync(join(root, "node_modules", "@ngcp-fleet", "runtime"), copy, { recursive: true });
+  appendFileSync(join(copy, "providers", "index.js"), `\n;(() => {\n${patch}\n})();\n`);
   linkEngine(dir);
   return dir;
 }
@@ -109,4 +109,24 @@ export function removeProject(dir: string | undefined): void {
   if (dir !== undefined) {
     rmSync(dir, { recursive: true, force: true });
   }
+}
+
+/**
+ * Another clone of this project as a teammate or a CI runner has it: its own directory with the project
+ * file, the CLI, the compiled program and the stack files, its own PULUMI_HOME; the npm packages and the
+ * engine are this checkout's (linked). Deleting it deletes nothing the team shares.
+ */
+export function cloneProject(): string {
+  const root = projectRoot();
+  const dir = mkdtempSync(join(tmpdir(), "ngcp-fleet-clone-"));
+  for (const file of ["Pulumi.yaml", "package.json"]) {
+    copyFileSync(join(root, file), join(dir, file));
+  }
+  mkdirSync(join(dir, "stacks"));
+  cpSync(join(root, "bin"), join(dir, "bin"), { recursive: true });
+  // A copy of dist/, not links: the CLI and the program find their project from their own path.
+  cpSync(join(root, "dist"), join(dir, "dist"), { recursive: true });
+  symlinkSync(join(root, "node_modules"), join(dir, "node_modules"));
+  linkEngine(dir);
+  return dir;
 }

@@ -41,3 +41,49 @@ export function unmarkedOccurrences(value: unknown, needle: string, path = "$"):
   }
   return [];
 }
+
+/**
+ * Where `needle` occurs in `value` at all, secret envelopes opened (a decrypted export's `plaintext` is the
+ * value's JSON): for the outputs of a state exported with `--show-secrets`, which must hold no secret value.
+ */
+export function occurrencesEvenInSecrets(value: unknown, needle: string, path = "$"): string[] {
+  if (typeof value === "string") {
+    return value.includes(needle) ? [path] : [];
+  }
+  if (Array.isArray(value)) {
+    return value.flatMap((item, index) => occurrencesEvenInSecrets(item, needle, `${path}[${index}]`));
+  }
+  if (typeof value === "object" && value !== null) {
+    const record = value as Record<string, unknown>;
+    if (SECRET_SIG in record && typeof record.plaintext === "string") {
+      return occurrencesEvenInSecrets(JSON.parse(record.plaintext) as unknown, needle, `${path}(secret)`);
+    }
+    return Object.entries(record).flatMap(([key, item]) =>
+      occurrencesEvenInSecrets(item, needle, `${path}.${key}`),
+    );
+  }
+  return [];
+}
+
+/** Every process's command line on this machine (lab nodes share its PID namespace), sampled until stopped. */
+export function sampleProcessList(everyMs = 100): { stop(): string } {
+  const seen = new Set<string>();
+  const sample = () => {
+    try {
+      for (const line of execFileSync("ps", ["-eo", "args="], { encoding: "utf8" }).split("\n")) {
+        seen.add(line);
+      }
+    } catch {
+      // A process that exits while ps reads it: the next sample covers the rest.
+    }
+  };
+  sample();
+  const timer = setInterval(sample, everyMs);
+  return {
+    stop(): string {
+      clearInterval(timer);
+      sample();
+      return [...seen].join("\n");
+    },
+  };
+}

@@ -76,8 +76,11 @@ describe("audit intent from the stack spec (intentFromSpec)", () => {
       assert.equal(intentOf({ supportAccess: { enabled: false } }).supportAccessEnabled, false);
       assert.equal(intentOf({ supportAccess: { enabled: true } }).supportAccessEnabled, true);
     });
-    it("is no intent when enabled is not a boolean (the provider's check refuses it on preview)", () => {
-      assert.equal("supportAccessEnabled" in intentOf({ supportAccess: { enabled: "no" } }), false);
+    it("never grades a stack whose enabled is not a boolean: the spec refuses it, naming the key", () => {
+      assert.throws(
+        () => intentOf({ supportAccess: { enabled: "no" } }),
+        /ngcp-fleet:supportAccess\.enabled: must be true \(Sipwise may log in\) or false \(ngcp-support-noaccess\), got: "no"/,
+      );
     });
     it("takes a node's override, and leaves the other nodes on the cluster's value", () => {
       const cluster = { supportAccess: { enabled: false } };
@@ -100,8 +103,11 @@ describe("audit intent from the stack spec (intentFromSpec)", () => {
     it("takes a node's tls.warnDays override", () => {
       assert.equal(withOverride({ tls: { warnDays: 14 } }, { tls: { warnDays: 7 } }, "ngcp2").warnDays, 7);
     });
-    it("ignores a tls.warnDays that is not a number", () => {
-      assert.equal(intentOf({ tls: { warnDays: "14" } }).warnDays, 30);
+    it("never grades a stack whose tls.warnDays is not a number: the spec refuses it, naming the key", () => {
+      assert.throws(
+        () => intentOf({ tls: { warnDays: "14" } }),
+        /ngcp-fleet:tls\.warnDays: must be a number, got: "14"/,
+      );
     });
   });
 

@@ -167,13 +167,13 @@ describe("recovery: planning a restore (handbook 15.5.2)", () => {
       const plan = planRestore(damage(manifest()), [], options);
       assert.match(plan.problems.join("\n"), reason);
       assert.match(renderDryRun(plan), /Cannot restore:/);
-      assert.throws(() => renderRestoreScript(plan, { mysqlOptionsFile: "/root/.my.cnf" }), /cannot run/);
+      assert.throws(() => renderRestoreScript(plan, { sipwiseCnf: "/etc/mysql/sipwise.cnf" }), /cannot run/);
     });
   }
 
   it("renders a restore script bash accepts, with the manifest's checksums and no password", () => {
     const plan = planRestore(manifest(), [], { ...options, applyMessage: "it's $(restored)" });
-    const text = renderRestoreScript(plan, { mysqlOptionsFile: "/root/.my.cnf" });
+    const text = renderRestoreScript(plan, { sipwiseCnf: "/etc/mysql/sipwise.cnf" });
     execFileSync("bash", ["-n"], { input: text });
     assert.match(text, /^APPLY_MESSAGE='it'\\''s \$\(restored\)'$/m);
     assert.ok(text.includes(`${manifest().artifacts[0].sha256}  databases.sql.gz`));

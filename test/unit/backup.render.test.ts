@@ -1,6 +1,8 @@
 import { strict as assert } from "node:assert";
-import { execFileSync } from "node:child_process";
-import { readFileSync } from "node:fs";
+import { execFileSync, spawn } from "node:child_process";
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
 import fc from "fast-check";
 import { parseBackupInputs, type BackupInputs } from "../../providers/backup/inputs";
 import { parseManifest } from "../../providers/backup/manifest";
@@ -17,7 +19,7 @@ import {
   renderMysqlOptionsFile,
   renderSystemdUnits,
 } from "../../providers/backup/script";
-import { backupDrift, parseStatus, type BackupStatus } from "../../providers/backup/status";
+import { backupDrift, lockProbeScript, parseStatus, type BackupStatus } from "../../providers/backup/status";
 import { parseTableStatsTsv, tableStatsListSql, unescapeBatch } from "../../providers/backup/tableStats";
 import { fixturePath } from "../support/fixtures";
 
@@ -221,6 +223,51 @@ describe("backup status and drift (read, refresh)", () => {
     );
     const stuck = backupDrift(running, new Date("2026-11-24T12:00:00Z"), 26);
     assert.match(stuck.reasons.join("\n"), /has not finished after 32\.5 h/);
+  });
+
+  it("GIVEN a running status WHEN nobody holds the lock THEN the run was killed: drift at once; held THEN it runs", () => {
+    const running = status("status-running-first.json");
+    const at = new Date("2026-11-23T04:00:00Z");
+    const grace = { installedAt: new Date("2026-11-23T03:00:00Z") };
+    assert.deepEqual(backupDrift(running, at, 26, { ...grace, runAlive: true }).reasons, []);
+    const killed = backupDrift(running, at, 26, { ...grace, runAlive: false });
+    assert.equal(killed.drifted, true);
+    assert.match(
+      killed.reasons.join("\n"),
+      /is not running any more and did not finish: it was killed or crashed/,
+    );
+  });
+
+  it("probes the lock on a real file: free, held by flock, free again", () => {
+    const dir = mkdtempSync(join(tmpdir(), "ngcp-fleet-lock-"));
+    try {
+      const lock = join(dir, "it's.lock");
+      const probe = () =>
+        execFileSync("sh", ["-c", lockProbeScript(lock)])
+          .toString()
+          .trim();
+      assert.equal(probe(), "free", "no file: nobody's");
+      writeFileSync(lock, "");
+      assert.equal(probe(), "free");
+      // Its own process group: the lock is on an open file that flock's child (sleep) shares.
+      const holder = spawn("flock", [lock, "sleep", "30"], { detached: true, stdio: "ignore" });
+      try {
+        const deadline = Date.now() + 5000;
+        while (probe() !== "held") {
+          assert.ok(Date.now() < deadline, "flock never took the lock");
+        }
+      } finally {
+        if (holder.pid !== undefined) {
+          process.kill(-holder.pid, "SIGKILL");
+        }
+      }
+      const after = Date.now() + 5000;
+      while (probe() !== "free") {
+        assert.ok(Date.now() < after, "a killed holder's lock is released");
+      }
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 
   it("GIVEN garbage or another format WHEN parsed THEN the error names the problem", () => {

@@ -26,7 +26,15 @@ import { gunzipSync, gzipSync } from "node:zlib";
 import { parseBackupInputs, type BackupInputs } from "../../providers/backup/inputs";
 import { type BackupManifest, parseManifest } from "../../providers/backup/manifest";
 import { planRetention } from "../../providers/backup/retention";
-import { renderBackupScript, renderKnownHosts, renderMysqlOptionsFile } from "../../providers/backup/script";
+import {
+  BACKUP_MYSQL_USER,
+  renderBackupLoginRemovalScript,
+  renderBackupLoginScript,
+  SIPWISE_DB_PASSWORD_SED,
+  renderBackupScript,
+  renderKnownHosts,
+  renderMysqlOptionsFile,
+} from "../../providers/backup/script";
 import { backupDrift, type BackupStatus, parseStatus } from "../../providers/backup/status";
 import { compareTableStats, parseDrillOutput, renderDrillScript } from "../../operations/recovery/drill";
 import { planRestore } from "../../operations/recovery/restore";
@@ -56,7 +64,6 @@ describe("backup script, restore and drill on a real MariaDB (scratch server, pr
     dest: "",
     state: "",
     backupOptions: "",
-    rootOptions: "",
     bin: "",
   };
 
@@ -181,6 +188,9 @@ describe("backup script, restore and drill on a real MariaDB (scratch server, pr
       CREATE EVENT accounting.cleanup ON SCHEDULE EVERY 1 DAY DISABLE DO DELETE FROM accounting.cdr WHERE duration < 0;
       CREATE USER backup@localhost IDENTIFIED BY '${escaped}';
       GRANT SELECT, SHOW VIEW, TRIGGER, LOCK TABLES, EVENT ON *.* TO backup@localhost;
+      -- The CE's main service user (handbook 15.3): every privilege; its password is in sipwise.cnf.
+      CREATE USER sipwise@localhost IDENTIFIED BY 's3cret';
+      GRANT ALL PRIVILEGES ON *.* TO sipwise@localhost WITH GRANT OPTION;
     `);
 
     node.config = join(root, "node/etc/ngcp-config");
@@ -215,10 +225,6 @@ describe("backup script, restore and drill on a real MariaDB (scratch server, pr
       renderMysqlOptionsFile({ user: "backup", password: BACKUP_PASSWORD, socket }),
       { mode: 0o600 },
     );
-    node.rootOptions = join(root, "root.cnf");
-    writeFileSync(node.rootOptions, renderMysqlOptionsFile({ user: "root", password: "", socket }), {
-      mode: 0o600,
-    });
   });
 
   after(function () {
@@ -483,7 +489,7 @@ describe("backup script, restore and drill on a real MariaDB (scratch server, pr
     const plan = planRestore(first, live, options);
     assert.deepEqual(plan.problems, []);
     const run = spawnSync("bash", ["-s"], {
-      input: renderRestoreScript(plan, { mysqlOptionsFile: node.rootOptions, ngcpcfg }),
+      input: renderRestoreScript(plan, { sipwiseCnf: node.sipwise, mysqlSocket: socket, ngcpcfg }),
     });
     assert.equal(run.status, 0, run.stderr.toString());
     assert.match(run.stdout.toString(), /\[6\/6\] ngcpcfg apply/);
@@ -504,6 +510,103 @@ describe("backup script, restore and drill on a real MariaDB (scratch server, pr
     assert.ok(existsSync(dir));
   });
 
+  it("GIVEN the CE's sipwise.cnf WHEN the login script runs THEN the dump gets its own read-only account, born on the node, 0600, kept while it works and rotated when it does not", () => {
+    const optionFile = join(root, "node/etc/mysql/ngcp-fleet-login.cnf");
+    const inputs = backupInputs({ mysqlOptionsFile: optionFile });
+    const login = () => {
+      const run = spawnSync("sh", ["-s"], {
+        input: renderBackupLoginScript(inputs, { mysqlSocket: socket }),
+      });
+      assert.equal(run.status, 0, run.stderr.toString());
+      return run.stdout.toString().trim();
+    };
+    const asBackup = (statement: string) =>
+      spawnSync("mariadb", [`--defaults-extra-file=${optionFile}`, "-N", "-B", "-e", statement]);
+    const passwordOf = () => /^password=(.*)$/m.exec(readFileSync(optionFile, "utf8"))?.[1] ?? "";
+
+    assert.equal(login(), "created");
+    assert.equal((statSync(optionFile).mode & 0o777).toString(8), "600");
+    assert.equal(
+      asBackup("SELECT CURRENT_USER()").stdout.toString().trim(),
+      `${BACKUP_MYSQL_USER}@localhost`,
+    );
+    const grants = sql(`SHOW GRANTS FOR '${BACKUP_MYSQL_USER}'@'localhost'`);
+    assert.match(grants, /GRANT SELECT, LOCK TABLES, SHOW VIEW, EVENT, TRIGGER ON \*\.\* TO/);
+    assert.doesNotMatch(grants, /INSERT|UPDATE|DELETE|DROP|SUPER|RELOAD|GRANT OPTION|ALL PRIVILEGES/);
+    // Least privilege, for real: the account can read but not write or grant.
+    assert.equal(asBackup("SELECT COUNT(*) FROM billing.contracts").status, 0);
+    assert.notEqual(asBackup("DELETE FROM billing.contracts WHERE id = 1").status, 0);
+    assert.notEqual(asBackup("CREATE USER intruder@localhost").status, 0);
+    assert.equal(sql("SELECT COUNT(*) FROM billing.contracts").trim(), "200");
+    const first = passwordOf();
+    assert.ok(first.length >= 24, "a long random password");
+
+    assert.equal(login(), "kept", "a working login is left alone");
+    assert.equal(passwordOf(), first);
+
+    writeFileSync(optionFile, readFileSync(optionFile, "utf8").replace(first, "wrong"), { mode: 0o600 });
+    assert.equal(login(), "rotated");
+    assert.notEqual(passwordOf(), first);
+    assert.equal(asBackup("SELECT 1").status, 0);
+
+    // A grant added by hand is taken away again.
+    sql(`GRANT INSERT ON *.* TO '${BACKUP_MYSQL_USER}'@'localhost'`);
+    assert.equal(login(), "kept");
+    assert.doesNotMatch(sql(`SHOW GRANTS FOR '${BACKUP_MYSQL_USER}'@'localhost'`), /INSERT/);
+    // The dump runs as this account (the same grants as the test's `backup` user, which the backups above used).
+    const dump = spawnSync("mariadb-dump", [
+      `--defaults-extra-file=${optionFile}`,
+      "--single-transaction",
+      "--routines",
+      "--events",
+      "--triggers",
+      "--all-databases",
+    ]);
+    assert.equal(dump.status, 0, dump.stderr.toString());
+    assert.match(dump.stdout.toString(), /PROCEDURE `total`/);
+  });
+
+  it("GIVEN a destroyed schedule WHEN the removal script runs THEN the account is gone; run again THEN it is still fine", () => {
+    const optionFile = join(root, "node/etc/mysql/ngcp-fleet-login.cnf");
+    const inputs = backupInputs({ mysqlOptionsFile: optionFile });
+    const remove = () => {
+      const run = spawnSync("sh", ["-s"], {
+        input: renderBackupLoginRemovalScript(inputs, { mysqlSocket: socket }),
+      });
+      assert.equal(run.status, 0, run.stderr.toString());
+      return run.stdout.toString().trim();
+    };
+    assert.equal(remove(), "dropped");
+    assert.equal(sql(`SELECT COUNT(*) FROM mysql.user WHERE User = '${BACKUP_MYSQL_USER}'`).trim(), "0");
+    assert.equal(remove(), "dropped", "idempotent");
+    const broken = backupInputs({
+      mysqlOptionsFile: optionFile,
+      paths: { sipwiseCnf: join(root, "absent.cnf") },
+    });
+    const run = spawnSync("sh", ["-s"], {
+      input: renderBackupLoginRemovalScript(broken, { mysqlSocket: socket }),
+    });
+    assert.equal(run.status, 0);
+    assert.match(run.stdout.toString(), /^kept: cannot log in/m);
+  });
+
+  it("reads sipwise.cnf's password in the forms Sipwise writes it", () => {
+    for (const line of [
+      "SIPWISE_DB_PASSWORD='a1b2'",
+      'SIPWISE_DB_PASSWORD="a1b2"',
+      "SIPWISE_DB_PASSWORD=a1b2",
+      "export SIPWISE_DB_PASSWORD='a1b2'  ",
+    ]) {
+      const out = execFileSync("bash", [
+        "-c",
+        `printf '%s\\n' "$1" | sed -n "${SIPWISE_DB_PASSWORD_SED}"`,
+        "-",
+        `# c\n${line}`,
+      ]);
+      assert.equal(out.toString(), "a1b2\n", line);
+    }
+  });
+
   it("GIVEN a damaged backup WHEN a restore starts THEN the checksums stop it before anything is touched", () => {
     const damagedId = "20991230T000000Z";
     cpSync(join(node.dest, first.id), join(node.dest, damagedId), { recursive: true });
@@ -519,7 +622,7 @@ describe("backup script, restore and drill on a real MariaDB (scratch server, pr
       targets: { ngcpConfigDir: node.config, sipwiseCnf: node.sipwise },
     });
     const run = spawnSync("bash", ["-s"], {
-      input: renderRestoreScript(plan, { mysqlOptionsFile: node.rootOptions, ngcpcfg: "false" }),
+      input: renderRestoreScript(plan, { sipwiseCnf: node.sipwise, mysqlSocket: socket, ngcpcfg: "false" }),
     });
     assert.notEqual(run.status, 0);
     assert.match(run.stderr.toString(), /checksum mismatch .* nothing was changed/);

@@ -1,6 +1,6 @@
 import { strict as assert } from "node:assert";
 import { parseClusterSpec, SpecError } from "../../spec/parse";
-import { mergeFeature } from "../../spec/schema";
+import { mergeFeature } from "../../spec/resolve";
 
 const hostKey = "ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIOMqqnkVzrm0SdG6UOoqKLsabgH5C9okWi0dh2l9GKJl";
 
@@ -60,12 +60,12 @@ describe("spec: cluster spec from stack config", () => {
     [
       "an unknown key (typo)",
       { nodes: [{ name: "a", host: "h", hostKey }], adminSource: [] },
-      /^ngcp-fleet:\(root\): Unrecognized key: "adminSource"/,
+      /^ngcp-fleet:adminSource: is not a setting here \(a typo\?\)/,
     ],
     [
       "an unknown ssh key",
       { nodes: [{ name: "a", host: "h", hostKey }], ssh: { usr: "x" } },
-      /^ngcp-fleet:ssh: Unrecognized key: "usr"/,
+      /^ngcp-fleet:ssh\.usr: is not a setting here \(a typo\?\)/,
     ],
   ];
   for (const [what, raw, expected] of bad) {

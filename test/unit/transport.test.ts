@@ -46,7 +46,7 @@ describe("transport: redaction", () => {
   it("ignores empty and undefined secrets", () => {
     assert.equal(redact("abc", ["", undefined, "x"]), "abc");
   });
-  it("redacts command and output in a remote error message", () => {
+  it("formats a remote error message from redacted parts (the session's own redaction of raw secrets: test/provider/transport.test.ts)", () => {
     const err = new RemoteCommandError(
       "ngcp1",
       redact("chpasswd s3cr3t!", ["s3cr3t!"]),

@@ -1,7 +1,7 @@
 import { strict as assert } from "node:assert";
 import fc from "fast-check";
 import { planWaves, validateRollout } from "../../spec/waves";
-import { optionsRequest, responseStatus } from "../../providers/health/sip";
+import { optionsRequest, responseStatus } from "../../providers/transport/sip";
 
 describe("rollout waves", () => {
   it("puts the canary first, then batches in stack order", () => {

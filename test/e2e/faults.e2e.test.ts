@@ -1,0 +1,342 @@
+/**
+ * The fault matrix (issue 16 item 5, docs/FAULTS.md): faults injected into real lab nodes during real engine
+ * runs. Each proves a clear error naming the node and the cause, no node left between its old and its new
+ * state, and a re-run that converges with nothing doubled. Lab nodes ngcp13 (canary) and ngcp14 (second
+ * wave), after e2e/newNode in the same group.
+ */
+import { strict as assert } from "node:assert";
+import { execFileSync, spawnSync } from "node:child_process";
+import { join } from "node:path";
+import type { Stack } from "@pulumi/pulumi/automation";
+import { openStack } from "../../engine/automation";
+import { projectRoot } from "../../engine/paths";
+import { labStatus } from "../../lab";
+import { disposeStack } from "../support/stacks";
+import { ensureLab } from "../support/lab";
+import { labStackConfig, nodeShell } from "../support/labTargets";
+
+const CANARY = "ngcp13";
+const SECOND = "ngcp14";
+const PASSPHRASE = "e2e-only";
+const JOURNAL = "/var/log/ngcp-lab/ngcpcfg-apply.jsonl";
+const BACKUP_STATUS = "/var/lib/ngcp-fleet/backup-status.json";
+const BACKUP_SCRIPT = "/usr/local/sbin/ngcp-fleet-backup";
+const DEST = "/var/backups/ngcp-fleet";
+
+function appliesOn(node: string): number {
+  return Number(nodeShell(node, `grep -c '"status":"ok"' ${JOURNAL} 2>/dev/null || true`).trim() || "0");
+}
+
+function configSha(node: string): string {
+  return nodeShell(node, "sha256sum /etc/ngcp-config/config.yml").split(" ")[0];
+}
+
+function configValue(node: string, key: string): string {
+  const script = `python3 -c 'import sys,yaml; d=yaml.safe_load(open("/etc/ngcp-config/config.yml"))\nfor k in sys.argv[1].split("."): d=d[k]\nprint(d)' ${key}`;
+  return nodeShell(node, script).trim();
+}
+
+/** Runs a command in a node's network namespace from the host (the node's own sshd not involved). */
+function inNetns(node: string, argv: readonly string[]): string {
+  const ns = labStatus().nodes.find((n) => n.name === node)?.namespace;
+  assert.ok(ns, `lab node ${node} has a namespace`);
+  return execFileSync("ip", ["netns", "exec", ns, ...argv], { encoding: "utf8" });
+}
+
+/**
+ * The node's sshd is gone for the deployer: its connections are killed (the per-connection sshd processes in
+ * the node's network namespace) and new ones are dropped, as if sshd had died. `restore` undoes the drop.
+ */
+function cutSsh(node: string): { restore(): void } {
+  inNetns(node, [
+    "iptables",
+    "-I",
+    "INPUT",
+    "-p",
+    "tcp",
+    "--dport",
+    "22",
+    "-j",
+    "DROP",
+    "-m",
+    "comment",
+    "--comment",
+    "e2e-fault",
+  ]);
+  const ns = labStatus().nodes.find((n) => n.name === node)!.namespace;
+  const pids = execFileSync("ip", ["netns", "pids", ns], { encoding: "utf8" }).split("\n").filter(Boolean);
+  for (const pid of pids) {
+    const stat = spawnSync("ps", ["-o", "ppid=,comm=", "-p", pid], { encoding: "utf8" })
+      .stdout.trim()
+      .split(/\s+/);
+    const parentComm = spawnSync("ps", ["-o", "comm=", "-p", stat[0] ?? "1"], {
+      encoding: "utf8",
+    }).stdout.trim();
+    // A connection's sshd is an sshd whose parent is an sshd (the listener stays: the lab keeps running it).
+    if (stat[1] === "sshd" && parentComm === "sshd") {
+      spawnSync("kill", ["-9", pid]);
+    }
+  }
+  return {
+    restore: () => {
+      inNetns(node, [
+        "iptables",
+        "-D",
+        "INPUT",
+        "-p",
+        "tcp",
+        "--dport",
+        "22",
+        "-j",
+        "DROP",
+        "-m",
+        "comment",
+        "--comment",
+        "e2e-fault",
+      ]);
+    },
+  };
+}
+
+/** SSH to a node accepting whatever host key it shows (only to inspect and repair the host-key fault). */
+function sshUnpinned(node: string, command: string): string {
+  const status = labStatus();
+  const address = status.nodes.find((n) => n.name === node)!.address;
+  return execFileSync(
+    "ssh",
+    [
+      "-i",
+      status.deployerKey,
+      "-o",
+      "StrictHostKeyChecking=no",
+      "-o",
+      "UserKnownHostsFile=/dev/null",
+      "-o",
+      "LogLevel=ERROR",
+      "-o",
+      "BatchMode=yes",
+      `root@${address}`,
+      command,
+    ],
+    { encoding: "utf8" },
+  );
+}
+
+function cli(args: readonly string[]): { status: number | null; stdout: string; stderr: string } {
+  const r = spawnSync(process.execPath, [join(projectRoot(), "bin", "ngcp-fleet"), ...args], {
+    encoding: "utf8",
+    env: { ...process.env, PULUMI_CONFIG_PASSPHRASE: PASSPHRASE },
+    input: "",
+    timeout: 300_000,
+  });
+  return { status: r.status, stdout: r.stdout, stderr: r.stderr };
+}
+
+describe("e2e: the fault matrix (ngcp13, ngcp14)", function () {
+  this.timeout(1_200_000);
+  const stackName = `e2e-faults-${process.pid}`;
+  let stack: Stack;
+
+  async function configure(profile: "low" | "high"): Promise<void> {
+    const config = labStackConfig(99, {
+      performance: { profile },
+      backup: { schedule: "30 3 * * *", retention: { count: 3 } },
+      rollout: { canary: 1, batchSize: 1, haPairs: [] },
+    });
+    config.nodes = (config.nodes as { name: string }[]).filter((n) => [CANARY, SECOND].includes(n.name));
+    for (const [key, value] of Object.entries(config)) {
+      await stack.setConfig(`ngcp-fleet:${key}`, {
+        value: typeof value === "string" ? value : JSON.stringify(value),
+      });
+    }
+  }
+
+  before(async () => {
+    await ensureLab(14);
+    stack = await openStack(stackName, { passphrase: PASSPHRASE });
+    await configure("low");
+    await stack.up({});
+  });
+
+  after(async function () {
+    this.timeout(300_000);
+    for (const node of [CANARY, SECOND]) {
+      nodeShell(node, "umount /etc/ngcp-config 2>/dev/null || true");
+      inNetns(node, [
+        "sh",
+        "-c",
+        "iptables -D INPUT -p tcp --dport 22 -j DROP -m comment --comment e2e-fault 2>/dev/null || true",
+      ]);
+    }
+    await disposeStack(stack, stackName);
+  });
+
+  it("a node's host key regenerated: refused with both fingerprints, nothing written on any node", async () => {
+    const before = [configSha(CANARY), configSha(SECOND)];
+    nodeShell(
+      SECOND,
+      "cp -a /etc/ssh/ssh_host_ed25519_key /root/e2e-hostkey && cp -a /etc/ssh/ssh_host_ed25519_key.pub /root/e2e-hostkey.pub && " +
+        "rm -f /etc/ssh/ssh_host_ed25519_key* && ssh-keygen -q -t ed25519 -N '' -f /etc/ssh/ssh_host_ed25519_key",
+    );
+    const fresh = execFileSync("ssh-keygen", ["-lf", "-"], {
+      input: sshUnpinned(SECOND, "cat /etc/ssh/ssh_host_ed25519_key.pub"),
+    })
+      .toString()
+      .split(" ")[1];
+    try {
+      await configure("high");
+      await assert.rejects(stack.up({}), (err: Error) => {
+        assert.match(err.message, new RegExp(`${SECOND}.*host key`, "s"));
+        assert.ok(err.message.includes(fresh), `the error names the node's new fingerprint ${fresh}`);
+        return true;
+      });
+      const secondNow = sshUnpinned(SECOND, "sha256sum /etc/ngcp-config/config.yml").split(" ")[0];
+      assert.deepEqual([configSha(CANARY), secondNow], before, "no node was written");
+    } finally {
+      // The lab's sshd reads the host key per connection: the pinned key is back for the next one.
+      sshUnpinned(
+        SECOND,
+        "mv -f /root/e2e-hostkey /etc/ssh/ssh_host_ed25519_key && mv -f /root/e2e-hostkey.pub /etc/ssh/ssh_host_ed25519_key.pub",
+      );
+      await configure("low");
+    }
+    await stack.preview({ expectNoChanges: true });
+  });
+
+  it("the filesystem of /etc/ngcp-config full during up: a clear error, the old config intact byte for byte, then a re-run converges", async () => {
+    // GIVEN /etc/ngcp-config on a full 1 MB tmpfs in the canary's mount namespace
+    nodeShell(
+      CANARY,
+      "set -e; rm -rf /root/e2e-ngcp-config; cp -a /etc/ngcp-config /root/e2e-ngcp-config; mount -t tmpfs -o size=1m e2e-full /etc/ngcp-config; " +
+        "cp -a /root/e2e-ngcp-config/. /etc/ngcp-config/; dd if=/dev/zero of=/etc/ngcp-config/.filler bs=4k status=none 2>/dev/null || true",
+    );
+    try {
+      const before = nodeShell(
+        CANARY,
+        "cd /etc/ngcp-config && sha256sum config.yml constants.yml network.yml && git rev-parse HEAD",
+      );
+      const applies = [appliesOn(CANARY), appliesOn(SECOND)];
+      await configure("high");
+      // WHEN up writes the profile
+      await assert.rejects(stack.up({}), (err: Error) => {
+        assert.match(err.message, new RegExp(`${CANARY}`));
+        assert.match(err.message, /No space left on device/);
+        return true;
+      });
+      // THEN the canary's config is the old one, no apply ran, and the second wave was not started
+      assert.equal(
+        nodeShell(
+          CANARY,
+          "cd /etc/ngcp-config && sha256sum config.yml constants.yml network.yml && git rev-parse HEAD",
+        ),
+        before,
+      );
+      assert.equal(
+        nodeShell(CANARY, "ls -A /etc/ngcp-config | grep -c ngcp-fleet || true").trim(),
+        "0",
+        "no temporary file left",
+      );
+      assert.deepEqual([appliesOn(CANARY), appliesOn(SECOND)], applies);
+      assert.equal(
+        configValue(SECOND, "kamailio.lb.shm_mem"),
+        "64",
+        "the second wave still has the old profile",
+      );
+      // WHEN there is room again, a plain re-run converges both, one apply each
+      nodeShell(CANARY, "rm -f /etc/ngcp-config/.filler");
+      await stack.up({});
+      assert.deepEqual([appliesOn(CANARY), appliesOn(SECOND)], [applies[0] + 1, applies[1] + 1]);
+      assert.notEqual(configValue(CANARY, "kamailio.lb.shm_mem"), "64");
+    } finally {
+      // Put the node's own directory back under it, with whatever config the tmpfs holds now.
+      nodeShell(
+        CANARY,
+        "set -e; if mountpoint -q /etc/ngcp-config; then rm -f /etc/ngcp-config/.filler; " +
+          "cp -a /etc/ngcp-config/. /root/e2e-ngcp-config/; umount /etc/ngcp-config; " +
+          "cp -a /root/e2e-ngcp-config/. /etc/ngcp-config/; fi; rm -rf /root/e2e-ngcp-config",
+      );
+    }
+    await stack.preview({ expectNoChanges: true });
+  });
+
+  it("sshd of the second wave's node gone in the middle of up: the canary stays converged, the error names the node, a re-run converges the rest", async () => {
+    const applies = [appliesOn(CANARY), appliesOn(SECOND)];
+    const secondBefore = configSha(SECOND);
+    await configure("low");
+    // WHEN the canary has applied (its wave is done) the second node's sshd goes away
+    const running = stack.up({});
+    const outcome = running.then(
+      () => undefined,
+      (err: Error) => err,
+    );
+    const deadline = Date.now() + 300_000;
+    while (appliesOn(CANARY) === applies[0]) {
+      assert.ok(Date.now() < deadline, "the canary never applied");
+      await new Promise((resolve) => setTimeout(resolve, 200));
+    }
+    const cut = cutSsh(SECOND);
+    let failure: Error | undefined;
+    try {
+      failure = await outcome;
+    } finally {
+      cut.restore();
+    }
+    // THEN the run failed naming the node, the canary is converged, the second node is as it was
+    assert.ok(failure, "up must fail while a node of its waves cannot be reached");
+    assert.match(failure.message, new RegExp(SECOND));
+    assert.equal(configValue(CANARY, "kamailio.lb.shm_mem"), "64");
+    assert.equal(configSha(SECOND), secondBefore, "the second node is left in its old state");
+    assert.equal(appliesOn(SECOND), applies[1]);
+    // WHEN sshd is back, a re-run converges the rest: one apply on the second node, none again on the canary
+    await stack.up({});
+    assert.deepEqual([appliesOn(CANARY), appliesOn(SECOND)], [applies[0] + 1, applies[1] + 1]);
+    assert.equal(configValue(SECOND, "kamailio.lb.shm_mem"), "64");
+    await stack.preview({ expectNoChanges: true });
+  });
+
+  it("kill -9 of a backup in progress: not recorded as a success, older backups intact, refresh and the audit report it, the next run succeeds", async () => {
+    // GIVEN one good backup
+    const first = cli(["backup", "run", "--stack", stackName, "--node", SECOND]);
+    assert.equal(first.status, 0, first.stderr);
+    const older = nodeShell(SECOND, `ls -1 ${DEST} | grep -E '^[0-9]{8}T[0-9]{6}Z$'`).trim().split("\n");
+    // WHEN a run is killed (its whole process group, SIGKILL) once it has started dumping
+    nodeShell(
+      SECOND,
+      `setsid ${BACKUP_SCRIPT} >/dev/null 2>&1 & pid=$!; ` +
+        `for i in $(seq 1 500); do grep -q '"result": *"running"' ${BACKUP_STATUS} 2>/dev/null && break; sleep 0.01; done; ` +
+        "kill -9 -- -$pid; wait $pid 2>/dev/null || true",
+    );
+    // THEN the status says running, not ok; the older backups verify; refresh shows the killed run
+    const status = JSON.parse(nodeShell(SECOND, `cat ${BACKUP_STATUS}`)) as { result: string; id: string };
+    assert.equal(status.result, "running");
+    for (const id of older) {
+      assert.match(
+        nodeShell(SECOND, `cd ${DEST}/${id} && sha256sum -c SHA256SUMS`),
+        /databases\.sql\.gz: OK/,
+      );
+    }
+    await stack.refresh({});
+    const resources = (await stack.exportStack()).deployment.resources as {
+      urn: string;
+      outputs: Record<string, unknown>;
+    }[];
+    const schedule = resources.find((r) => r.urn.endsWith(`::${SECOND}-backup`))!.outputs;
+    assert.equal(schedule.drifted, true);
+    assert.match(
+      String(schedule.health),
+      new RegExp(`the run ${status.id} .* is not running any more .* killed or crashed`),
+    );
+    const audit = cli(["audit", "--stack", stackName, "--json"]);
+    const report = JSON.parse(audit.stdout) as {
+      nodes: { node: string; checks: { id: string; status: string; evidence: string }[] }[];
+    };
+    const recent = report.nodes.find((n) => n.node === SECOND)!.checks.find((c) => c.id === "backup-recent")!;
+    assert.equal(recent.status, "fail");
+    assert.match(recent.evidence, /killed or crashed/);
+    // WHEN the next run starts, THEN it succeeds and the killed run's partial directory is gone
+    const next = cli(["backup", "run", "--stack", stackName, "--node", SECOND]);
+    assert.equal(next.status, 0, next.stderr);
+    assert.equal(nodeShell(SECOND, `ls -d ${DEST}/*.partial 2>/dev/null | wc -l`).trim(), "0");
+    assert.equal((JSON.parse(nodeShell(SECOND, `cat ${BACKUP_STATUS}`)) as { result: string }).result, "ok");
+  });
+});
