@@ -8,7 +8,10 @@ export interface OpenStackOptions {
   readonly root?: string;
   /** Passphrase for a non-lab stack's secrets (CI passes PULUMI_CONFIG_PASSPHRASE). */
   readonly passphrase?: string;
-  /** The state backend URL. @default $PULUMI_BACKEND_URL, else the project's local file backend */
+  /**
+   * The state backend URL. @default $NGCP_FLEET_BACKEND, else $PULUMI_BACKEND_URL, else the project's local
+   * file backend
+   */
   readonly backend?: string;
 }
 
@@ -20,10 +23,7 @@ export interface OpenStackOptions {
 export async function openStack(stackName: string, options: OpenStackOptions = {}): Promise<Stack> {
   const root = options.root ?? projectRoot();
   mkdirSync(join(root, ".pulumi", "state"), { recursive: true });
-  const envVars = engineEnv({ root, stack: stackName });
-  if (options.backend !== undefined) {
-    envVars.PULUMI_BACKEND_URL = options.backend;
-  }
+  const envVars = engineEnv({ root, stack: stackName, backend: options.backend });
   const passphrase =
     options.passphrase ?? envVars.PULUMI_CONFIG_PASSPHRASE ?? process.env.PULUMI_CONFIG_PASSPHRASE;
   if (passphrase !== undefined) {

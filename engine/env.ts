@@ -7,6 +7,21 @@ export interface EngineEnvOptions {
   readonly stack?: string;
   /** The PATH to extend. @default process.env.PATH */
   readonly path?: string;
+  /**
+   * The state backend URL. @default $NGCP_FLEET_BACKEND, else $PULUMI_BACKEND_URL, else the project's local
+   * file backend (.pulumi/state)
+   */
+  readonly backend?: string;
+}
+
+/** The backend a command of this project uses: see {@link EngineEnvOptions.backend}. */
+export function backendUrl(root: string, backend?: string): string {
+  return (
+    backend ||
+    process.env.NGCP_FLEET_BACKEND ||
+    process.env.PULUMI_BACKEND_URL ||
+    `file://${join(root, ".pulumi", "state")}`
+  );
 }
 
 /**
@@ -19,8 +34,9 @@ export function engineEnv(options: EngineEnvOptions = {}): Record<string, string
   const env: Record<string, string> = {
     PATH: `${engineBinDir(root)}:${options.path ?? process.env.PATH ?? "/usr/bin:/bin"}`,
     PULUMI_HOME: join(root, ".pulumi", "home"),
-    // A fleet's CI points PULUMI_BACKEND_URL at shared state; the lab and tests use the local file backend.
-    PULUMI_BACKEND_URL: process.env.PULUMI_BACKEND_URL || `file://${join(root, ".pulumi", "state")}`,
+    // A team points NGCP_FLEET_BACKEND (or PULUMI_BACKEND_URL) at shared state (README: Team set-up); the lab
+    // and the tests use the local file backend.
+    PULUMI_BACKEND_URL: backendUrl(root, options.backend),
     PULUMI_SKIP_UPDATE_CHECK: "true",
     PULUMI_DISABLE_AUTOMATIC_PLUGIN_ACQUISITION: "true",
     // `npm run build` type-checks; the engine only needs to run the program.

@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Installs what ngcp-fleet needs on a fresh Debian machine, and nothing twice:
-# Debian packages (the lab's sshd, MariaDB, cron, iptables), npm packages, the
+# Debian packages (the lab's sshd, MariaDB, cron, iptables; PostgreSQL for the
+# tests of shared team state), npm packages, the
 # compiled TypeScript, and the Pulumi engine (engine/ensure.sh). Run as root.
 set -euo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
@@ -8,7 +9,7 @@ cd "$root"
 log() { printf 'bootstrap: %s\n' "$*" >&2; }
 
 packages=(openssh-server openssh-client mariadb-server mariadb-client cron iptables iproute2 socat openssl sudo git
-  ca-certificates util-linux procps python3 python3-yaml faketime)
+  ca-certificates util-linux procps python3 python3-yaml faketime postgresql)
 missing=()
 for package in "${packages[@]}"; do
   dpkg-query -W -f='${Status}' "$package" 2>/dev/null | grep -q "install ok installed" || missing+=("$package")

@@ -17,11 +17,12 @@ echo "== lint" >&2
 npx eslint . && npx prettier --check . >/dev/null
 export PATH="$root/.pulumi/bin:$PATH"
 
-# Nodes ngcp4, ngcp5, ngcp12-14: TLS, backup, the provider package, a node added to a converged stack.
+# Nodes ngcp4, ngcp5, ngcp12-14: TLS, backup, the provider package, a node added to a converged stack, the
+# fault matrix.
 group_tls_backup=(
   dist/test/provider/tls.provider.test.js dist/test/e2e/tls.e2e.test.js
   dist/test/provider/backup.provider.test.js dist/test/e2e/backup.e2e.test.js
-  dist/test/e2e/providerPackage.e2e.test.js dist/test/e2e/newNode.e2e.test.js
+  dist/test/e2e/providerPackage.e2e.test.js dist/test/e2e/newNode.e2e.test.js dist/test/e2e/faults.e2e.test.js
 )
 # Nodes ngcp3, ngcp6, ngcp9-11: firewall, credentials, rollout of several stacks, converged audit.
 group_access=(
@@ -31,7 +32,7 @@ group_access=(
 )
 # The lab's own lifecycle tests run alone, before the groups: `lab up` replaces a node that looks unhealthy,
 # and a node of another group may be restarting its services at that moment.
-group_lab=(dist/test/provider/lab.test.js)
+group_lab=(dist/test/provider/lab.test.js dist/test/e2e/cleanRun.e2e.test.js)
 grouped=" ${group_lab[*]} ${group_tls_backup[*]} ${group_access[*]} "
 group_main=()
 for file in dist/test/unit/*.test.js dist/test/provider/*.test.js dist/test/e2e/*.test.js; do
