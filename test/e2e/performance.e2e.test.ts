@@ -147,6 +147,15 @@ describe("e2e: performance profiles through one ngcpcfg apply per node", functio
     assert.equal(configValue("ngcp1", "kamailio.proxy.children"), "8");
   });
 
+  it("corrects a hand edit with a plain up, no refresh asked for (Pulumi.yaml: refresh always)", async () => {
+    nodeShell("ngcp1", "sed -i 's/^\\(    children:\\) 8$/\\1 5/' /etc/ngcp-config/config.yml");
+    assert.equal(configValue("ngcp1", "kamailio.proxy.children"), "5", "GIVEN the hand edit landed");
+    const applies = appliesOn("ngcp1");
+    await stack.up({});
+    assert.equal(configValue("ngcp1", "kamailio.proxy.children"), "8");
+    assert.equal(appliesOn("ngcp1"), applies + 1);
+  });
+
   it("puts the previous config back when ngcpcfg apply fails, and reports ngcpcfg's output", async () => {
     // GIVEN a custom template that makes the real ngcpcfg (and the stand-in) fail to build
     nodeShell(

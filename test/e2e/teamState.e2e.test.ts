@@ -6,7 +6,7 @@
 import { strict as assert } from "node:assert";
 import { execFile, execFileSync } from "node:child_process";
 import { randomBytes } from "node:crypto";
-import { copyFileSync, readdirSync, readFileSync, statSync } from "node:fs";
+import { appendFileSync, copyFileSync, readdirSync, readFileSync, statSync } from "node:fs";
 import { join } from "node:path";
 import { ensureLab } from "../support/lab";
 import { labStackConfig } from "../support/labTargets";
@@ -88,12 +88,19 @@ describe("e2e: shared team state in PostgreSQL (two clones, one stack)", functio
   }
 
   function pulumi(clone: string, env: NodeJS.ProcessEnv, ...args: string[]): Promise<Run> {
-    return run(
-      join(clone, ".pulumi", "bin", "pulumi"),
-      [...args, "--stack", STACK, "--non-interactive"],
-      clone,
-      env,
-    );
+    const argv = [...args, "--stack", STACK, "--non-interactive"];
+    return run(join(clone, ".pulumi", "bin", "pulumi"), argv, clone, env).then((result) => {
+      // NGCP_FLEET_TRANSCRIPT=<file>: the session as an operator would see it (for the issue's note).
+      const transcript = process.env.NGCP_FLEET_TRANSCRIPT;
+      if (transcript) {
+        const tail = `${result.stdout}${result.stderr}`.trim().split("\n").slice(-6).join("\n");
+        appendFileSync(
+          transcript,
+          `[clone ${clones.indexOf(clone) + 1}]$ pulumi ${argv.join(" ")}\n${tail}\n(exit ${result.code})\n\n`,
+        );
+      }
+      return result;
+    });
   }
 
   /** The stack file travels between clones as it does in a team: through git. */
