@@ -139,7 +139,8 @@ describe("e2e: performance profiles through one ngcpcfg apply per node", functio
     nodeShell("ngcp1", "sed -i 's/^\\(    children:\\) 8$/\\1 5/' /etc/ngcp-config/config.yml");
     assert.equal(configValue("ngcp1", "kamailio.proxy.children"), "5", "GIVEN the hand edit landed");
     await stack.refresh({});
-    const preview = await stack.preview({});
+    // --diff: the key itself, `5 => 8`, as an operator reads it
+    const preview = await stack.preview({ diff: true });
     // The node's NgcpConfig, and the health gate of its wave that re-probes after it.
     assert.ok((preview.changeSummary.update ?? 0) >= 1, JSON.stringify(preview.changeSummary));
     assert.match(preview.stdout, /kamailio\.proxy\.children/);

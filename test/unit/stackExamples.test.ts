@@ -144,10 +144,10 @@ describe("stack examples: stacks/Pulumi.staging.yaml and Pulumi.production.yaml"
     assert.deepEqual(missing, []);
   });
 
-  it("GIVEN .gitignore WHEN checking the stacks THEN only the lab stack (written by `lab up`) is ignored", () => {
+  it("GIVEN .gitignore WHEN checking the stacks THEN only the lab stack (written by `lab up`) and running tests' stacks are ignored", () => {
     const ignored = readFileSync(join(projectRoot(), ".gitignore"), "utf8")
       .split("\n")
       .filter((line) => line.includes("stacks") || line.includes("Pulumi."));
-    assert.deepEqual(ignored, ["stacks/Pulumi.lab.yaml"]);
+    assert.deepEqual(ignored, ["stacks/Pulumi.lab.yaml", "stacks/Pulumi.e2e-*.yaml"]);
   });
 });
