@@ -45,8 +45,6 @@ import {
 import { backupDrift, parseStatus, type BackupStatus, type RunResult } from "./status";
 import { checkBackup, effectiveMaxAgeHours } from "./validate";
 
-export { BACKUP_MYSQL_USER };
-
 /** How long `up` waits for the backup it runs to repair drift (a large CDR database dumps for a while). */
 export const BACKUP_RUN_TIMEOUT_MS = 4 * 3_600_000;
 

@@ -605,6 +605,17 @@ export const BACKUP_MYSQL_GRANTS = "SELECT, SHOW VIEW, TRIGGER, LOCK TABLES, EVE
  */
 export const SIPWISE_DB_PASSWORD_SED = String.raw`s/^[[:space:]]*\(export[[:space:]]\{1,\}\)\{0,1\}SIPWISE_DB_PASSWORD=['\"]\{0,1\}\([^'\"]*\)['\"]\{0,1\}[[:space:]]*$/\2/p`;
 
+/** Options of the scripts that manage the backup's account. */
+export interface LoginScriptOptions {
+  /** The MariaDB server's socket when it is not the client's default (a scratch server in tests). */
+  readonly mysqlSocket?: string;
+}
+
+/** The option file's `socket=` line (printf text), or nothing. */
+function socketOptionLine(options: LoginScriptOptions): string {
+  return options.mysqlSocket === undefined ? "" : `socket=${options.mysqlSocket}\\n`;
+}
+
 function adminLoginPreamble(inputs: BackupInputs, socketLine: string, failed: string): string {
   return `set -eu
 umask 077
@@ -635,11 +646,8 @@ echo "SELECT 1;" | admin >/dev/null 2>"$work/err" || { ${failed}; }
  * The password only passes through shell variables and builtins (`printf`), never a process's arguments.
  * Prints `created`, `rotated` or `kept`.
  */
-export function renderBackupLoginScript(
-  inputs: BackupInputs,
-  options: { readonly mysqlSocket?: string } = {},
-): string {
-  const socketLine = options.mysqlSocket === undefined ? "" : `socket=${options.mysqlSocket}\\n`;
+export function renderBackupLoginScript(inputs: BackupInputs, options: LoginScriptOptions = {}): string {
+  const socketLine = socketOptionLine(options);
   return `${adminLoginPreamble(inputs, socketLine, 'echo "cannot log in as sipwise with $SIPWISE_CNF: $(tail -n 1 "$work/err")" >&2; exit 1')}outcome=kept
 password=
 if [ -f "$OPTIONS" ] && "$MYSQL_BIN" "--defaults-extra-file=$OPTIONS" -N -B -e "SELECT CURRENT_USER()" 2>/dev/null | grep -qx "${BACKUP_MYSQL_USER}@localhost"; then
@@ -674,9 +682,9 @@ echo "$outcome"
  */
 export function renderBackupLoginRemovalScript(
   inputs: BackupInputs,
-  options: { readonly mysqlSocket?: string } = {},
+  options: LoginScriptOptions = {},
 ): string {
-  const socketLine = options.mysqlSocket === undefined ? "" : `socket=${options.mysqlSocket}\\n`;
+  const socketLine = socketOptionLine(options);
   return `${adminLoginPreamble(inputs, socketLine, 'echo "kept: cannot log in as sipwise with $SIPWISE_CNF"; exit 0')}printf 'DROP USER IF EXISTS %s;\\n' "$ACCOUNT" | admin
 echo dropped
 `;

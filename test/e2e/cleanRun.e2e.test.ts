@@ -10,7 +10,7 @@ import { join } from "node:path";
 import { projectRoot } from "../../engine/paths";
 import { labStatus } from "../../lab";
 import { ensureLab } from "../support/lab";
-import { warningLines } from "../support/output";
+import { parseExports, warningLines } from "../support/output";
 
 describe("e2e: a clean run prints no warning", function () {
   this.timeout(600_000);
@@ -39,10 +39,11 @@ describe("e2e: a clean run prints no warning", function () {
       },
     ).toString();
     // The shell an operator has after eval, with nothing else of this test process's environment.
-    const env: Record<string, string> = { HOME: process.env.HOME ?? "/root", LANG: "C.UTF-8" };
-    for (const m of exports.matchAll(/^export ([A-Z_]+)='(.*)'$/gm)) {
-      env[m[1]] = m[2].replace(/'\\''/g, "'");
-    }
+    const env: Record<string, string> = {
+      HOME: process.env.HOME ?? "/root",
+      LANG: "C.UTF-8",
+      ...parseExports(exports),
+    };
     const pulumi = (...args: string[]) =>
       spawnSync("pulumi", args, { cwd: root, env, encoding: "utf8", timeout: 300_000 });
     const select = pulumi("stack", "select", "lab", "--create", "--secrets-provider", "passphrase");

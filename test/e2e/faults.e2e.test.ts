@@ -6,65 +6,46 @@
  */
 import { strict as assert } from "node:assert";
 import { execFileSync, spawnSync } from "node:child_process";
-import { join } from "node:path";
 import type { Stack } from "@pulumi/pulumi/automation";
 import { openStack } from "../../engine/automation";
-import { projectRoot } from "../../engine/paths";
 import { labStatus } from "../../lab";
 import { disposeStack } from "../support/stacks";
 import { ensureLab } from "../support/lab";
 import { labStackConfig, nodeShell } from "../support/labTargets";
+import { ngcpFleet } from "./auditNode";
+import { appliesOn, configSha, configValue } from "../support/ngcpConfigNode";
 
 const CANARY = "ngcp13";
 const SECOND = "ngcp14";
 const PASSPHRASE = "e2e-only";
-const JOURNAL = "/var/log/ngcp-lab/ngcpcfg-apply.jsonl";
+const PASSPHRASE_ENV = { PULUMI_CONFIG_PASSPHRASE: PASSPHRASE };
 const BACKUP_STATUS = "/var/lib/ngcp-fleet/backup-status.json";
 const BACKUP_SCRIPT = "/usr/local/sbin/ngcp-fleet-backup";
 const DEST = "/var/backups/ngcp-fleet";
 
-function appliesOn(node: string): number {
-  return Number(nodeShell(node, `grep -c '"status":"ok"' ${JOURNAL} 2>/dev/null || true`).trim() || "0");
-}
-
-function configSha(node: string): string {
-  return nodeShell(node, "sha256sum /etc/ngcp-config/config.yml").split(" ")[0];
-}
-
-function configValue(node: string, key: string): string {
-  const script = `python3 -c 'import sys,yaml; d=yaml.safe_load(open("/etc/ngcp-config/config.yml"))\nfor k in sys.argv[1].split("."): d=d[k]\nprint(d)' ${key}`;
-  return nodeShell(node, script).trim();
+function namespaceOf(node: string): string {
+  const ns = labStatus().nodes.find((n) => n.name === node)?.namespace;
+  assert.ok(ns, `lab node ${node} has a namespace`);
+  return ns;
 }
 
 /** Runs a command in a node's network namespace from the host (the node's own sshd not involved). */
 function inNetns(node: string, argv: readonly string[]): string {
-  const ns = labStatus().nodes.find((n) => n.name === node)?.namespace;
-  assert.ok(ns, `lab node ${node} has a namespace`);
-  return execFileSync("ip", ["netns", "exec", ns, ...argv], { encoding: "utf8" });
+  return execFileSync("ip", ["netns", "exec", namespaceOf(node), ...argv], { encoding: "utf8" });
 }
+
+/** The rule that drops new SSH connections to a node: `-I INPUT …` adds it, `-D INPUT …` takes it away. */
+const DROP_SSH = ["-p", "tcp", "--dport", "22", "-j", "DROP", "-m", "comment", "--comment", "e2e-fault"];
 
 /**
  * The node's sshd is gone for the deployer: its connections are killed (the per-connection sshd processes in
  * the node's network namespace) and new ones are dropped, as if sshd had died. `restore` undoes the drop.
  */
 function cutSsh(node: string): { restore(): void } {
-  inNetns(node, [
-    "iptables",
-    "-I",
-    "INPUT",
-    "-p",
-    "tcp",
-    "--dport",
-    "22",
-    "-j",
-    "DROP",
-    "-m",
-    "comment",
-    "--comment",
-    "e2e-fault",
-  ]);
-  const ns = labStatus().nodes.find((n) => n.name === node)!.namespace;
-  const pids = execFileSync("ip", ["netns", "pids", ns], { encoding: "utf8" }).split("\n").filter(Boolean);
+  inNetns(node, ["iptables", "-I", "INPUT", ...DROP_SSH]);
+  const pids = execFileSync("ip", ["netns", "pids", namespaceOf(node)], { encoding: "utf8" })
+    .split("\n")
+    .filter(Boolean);
   for (const pid of pids) {
     const stat = spawnSync("ps", ["-o", "ppid=,comm=", "-p", pid], { encoding: "utf8" })
       .stdout.trim()
@@ -79,21 +60,7 @@ function cutSsh(node: string): { restore(): void } {
   }
   return {
     restore: () => {
-      inNetns(node, [
-        "iptables",
-        "-D",
-        "INPUT",
-        "-p",
-        "tcp",
-        "--dport",
-        "22",
-        "-j",
-        "DROP",
-        "-m",
-        "comment",
-        "--comment",
-        "e2e-fault",
-      ]);
+      inNetns(node, ["iptables", "-D", "INPUT", ...DROP_SSH]);
     },
   };
 }
@@ -120,16 +87,6 @@ function sshUnpinned(node: string, command: string): string {
     ],
     { encoding: "utf8" },
   );
-}
-
-function cli(args: readonly string[]): { status: number | null; stdout: string; stderr: string } {
-  const r = spawnSync(process.execPath, [join(projectRoot(), "bin", "ngcp-fleet"), ...args], {
-    encoding: "utf8",
-    env: { ...process.env, PULUMI_CONFIG_PASSPHRASE: PASSPHRASE },
-    input: "",
-    timeout: 300_000,
-  });
-  return { status: r.status, stdout: r.stdout, stderr: r.stderr };
 }
 
 describe("e2e: the fault matrix (ngcp13, ngcp14)", function () {
@@ -162,11 +119,7 @@ describe("e2e: the fault matrix (ngcp13, ngcp14)", function () {
     this.timeout(300_000);
     for (const node of [CANARY, SECOND]) {
       nodeShell(node, "umount /etc/ngcp-config 2>/dev/null || true");
-      inNetns(node, [
-        "sh",
-        "-c",
-        "iptables -D INPUT -p tcp --dport 22 -j DROP -m comment --comment e2e-fault 2>/dev/null || true",
-      ]);
+      inNetns(node, ["sh", "-c", `iptables -D INPUT ${DROP_SSH.join(" ")} 2>/dev/null || true`]);
     }
     await disposeStack(stack, stackName);
   });
@@ -296,7 +249,7 @@ describe("e2e: the fault matrix (ngcp13, ngcp14)", function () {
 
   it("kill -9 of a backup in progress: not recorded as a success, older backups intact, refresh and the audit report it, the next run succeeds", async () => {
     // GIVEN one good backup
-    const first = cli(["backup", "run", "--stack", stackName, "--node", SECOND]);
+    const first = ngcpFleet(["backup", "run", "--stack", stackName, "--node", SECOND], PASSPHRASE_ENV);
     assert.equal(first.status, 0, first.stderr);
     const older = nodeShell(SECOND, `ls -1 ${DEST} | grep -E '^[0-9]{8}T[0-9]{6}Z$'`).trim().split("\n");
     // WHEN a run is killed (its whole process group, SIGKILL) once it has started dumping
@@ -326,7 +279,7 @@ describe("e2e: the fault matrix (ngcp13, ngcp14)", function () {
       String(schedule.health),
       new RegExp(`the run ${status.id} .* is not running any more .* killed or crashed`),
     );
-    const audit = cli(["audit", "--stack", stackName, "--json"]);
+    const audit = ngcpFleet(["audit", "--stack", stackName, "--json"], PASSPHRASE_ENV);
     const report = JSON.parse(audit.stdout) as {
       nodes: { node: string; checks: { id: string; status: string; evidence: string }[] }[];
     };
@@ -334,7 +287,7 @@ describe("e2e: the fault matrix (ngcp13, ngcp14)", function () {
     assert.equal(recent.status, "fail");
     assert.match(recent.evidence, /killed or crashed/);
     // WHEN the next run starts, THEN it succeeds and the killed run's partial directory is gone
-    const next = cli(["backup", "run", "--stack", stackName, "--node", SECOND]);
+    const next = ngcpFleet(["backup", "run", "--stack", stackName, "--node", SECOND], PASSPHRASE_ENV);
     assert.equal(next.status, 0, next.stderr);
     assert.equal(nodeShell(SECOND, `ls -d ${DEST}/*.partial 2>/dev/null | wc -l`).trim(), "0");
     assert.equal((JSON.parse(nodeShell(SECOND, `cat ${BACKUP_STATUS}`)) as { result: string }).result, "ok");

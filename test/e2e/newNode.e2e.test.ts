@@ -4,15 +4,10 @@ import { openStack } from "../../engine/automation";
 import { disposeStack } from "../support/stacks";
 import { ensureLab } from "../support/lab";
 import { labStackConfig, nodeShell } from "../support/labTargets";
+import { configValue } from "../support/ngcpConfigNode";
 
 const CONVERGED = "ngcp13";
 const ADDED = "ngcp14";
-
-/** A config.yml value, read with the node's own tools. */
-function configValue(node: string, key: string): string {
-  const script = `python3 -c 'import sys,yaml; d=yaml.safe_load(open("/etc/ngcp-config/config.yml"))\nfor k in sys.argv[1].split("."): d=d[k]\nprint(d)' ${key}`;
-  return nodeShell(node, script).trim();
-}
 
 function memTotalMb(node: string): number {
   return Math.floor(

@@ -4,26 +4,9 @@ import { openStack } from "../../engine/automation";
 import { disposeStack } from "../support/stacks";
 import { ensureLab } from "../support/lab";
 import { labStackConfig, nodeShell } from "../support/labTargets";
+import { appliesOn, configSha, configValue } from "../support/ngcpConfigNode";
 
-const JOURNAL = "/var/log/ngcp-lab/ngcpcfg-apply.jsonl";
 const NODES = ["ngcp1", "ngcp2"];
-
-/** Successful `ngcpcfg apply` runs journaled by the node's stand-in. */
-function appliesOn(node: string): number {
-  return Number(
-    nodeShell(node, `cat ${JOURNAL} 2>/dev/null | grep -c '"status":"ok"' || true`).trim() || "0",
-  );
-}
-
-function configSha(node: string): string {
-  return nodeShell(node, "sha256sum /etc/ngcp-config/config.yml").split(" ")[0];
-}
-
-function configValue(node: string, key: string): string {
-  // Read with the node's own tools, independent of the code under test.
-  const script = `python3 -c 'import sys,yaml; d=yaml.safe_load(open("/etc/ngcp-config/config.yml"))\nfor k in sys.argv[1].split("."): d=d[k]\nprint(d)' ${key}`;
-  return nodeShell(node, script).trim();
-}
 
 /**
  * Handbook 15.7 on the real engine: table-10 values written through the config layer, one

@@ -4,14 +4,7 @@ import { openStack } from "../../engine/automation";
 import { disposeStack } from "../support/stacks";
 import { ensureLab } from "../support/lab";
 import { labStackConfig, nodeShell } from "../support/labTargets";
-
-const JOURNAL = "/var/log/ngcp-lab/ngcpcfg-apply.jsonl";
-
-function appliesOn(node: string): number {
-  return Number(
-    nodeShell(node, `cat ${JOURNAL} 2>/dev/null | grep -c '"status":"ok"' || true`).trim() || "0",
-  );
-}
+import { appliesOn } from "../support/ngcpConfigNode";
 
 /**
  * A three-node fleet rolled out in waves by the real engine: converge, no-op, per-node preview, a canary

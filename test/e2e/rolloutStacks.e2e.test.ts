@@ -8,16 +8,9 @@ import { projectRoot } from "../../engine/paths";
 import { disposeStack } from "../support/stacks";
 import { ensureLab } from "../support/lab";
 import { labStackConfig, nodeShell } from "../support/labTargets";
+import { appliesOn } from "../support/ngcpConfigNode";
 
-const JOURNAL = "/var/log/ngcp-lab/ngcpcfg-apply.jsonl";
 const PASSPHRASE = "e2e-only";
-
-/** `ngcpcfg apply` runs on a node that ended "ok" (the lab's ngcpcfg journal). */
-function appliesOn(node: string): number {
-  return Number(
-    nodeShell(node, `cat ${JOURNAL} 2>/dev/null | grep -c '"status":"ok"' || true`).trim() || "0",
-  );
-}
 
 interface CliRun {
   readonly code: number;

@@ -11,7 +11,7 @@ import { join } from "node:path";
 import { ensureLab } from "../support/lab";
 import { labStackConfig } from "../support/labTargets";
 import { startPostgres, type TestPostgres } from "../support/postgres";
-import { warningLines } from "../support/output";
+import { parseExports, warningLines } from "../support/output";
 import { cloneProject, removeProject } from "../support/projects";
 
 const NODE = "ngcp8";
@@ -39,18 +39,6 @@ function run(command: string, args: readonly string[], cwd: string, env: NodeJS.
       },
     );
   });
-}
-
-/** The exports `ngcp-fleet env` prints (`export K='v'`), as an object. */
-function parseExports(text: string): Record<string, string> {
-  const env: Record<string, string> = {};
-  for (const line of text.split("\n")) {
-    const m = /^export ([A-Z_]+)='(.*)'$/.exec(line);
-    if (m) {
-      env[m[1]] = m[2].replace(/'\\''/g, "'");
-    }
-  }
-  return env;
 }
 
 /** The environment without any backend of the test process's own. */

@@ -11,10 +11,10 @@ import { opensslSha256Fingerprint, testPki, type CertAndKey, type TestPki } from
 import { disposeStack } from "../support/stacks";
 import { ensureLab } from "../support/lab";
 import { nodeShell } from "../support/labTargets";
+import { appliesOn as appliesOnNode, configValue as configValueOn } from "../support/ngcpConfigNode";
 
 /** The only lab node these tests touch (the lab is shared). */
 const NODE = "ngcp4";
-const JOURNAL = "/var/log/ngcp-lab/ngcpcfg-apply.jsonl";
 const SSL = "/etc/ngcp-config/ssl";
 /** Where the node's config.yml is kept while the tests run, to be put back at the end. */
 const BACKUP = "/root/config.yml.e2e-tls";
@@ -26,19 +26,6 @@ function nodeAddress(): string {
     throw new Error(`lab node ${NODE} is not up`);
   }
   return node.address;
-}
-
-/** Successful `ngcpcfg apply` runs journaled by the node's stand-in. */
-function appliesOn(): number {
-  return Number(
-    nodeShell(NODE, `cat ${JOURNAL} 2>/dev/null | grep -c '"status":"ok"' || true`).trim() || "0",
-  );
-}
-
-function configValue(key: string): string {
-  // Read with the node's own tools, independent of the code under test.
-  const script = `python3 -c 'import sys,yaml; d=yaml.safe_load(open("/etc/ngcp-config/config.yml"))\nfor k in sys.argv[1].split("."): d=d[k]\nprint(d)' ${key}`;
-  return nodeShell(NODE, script).trim();
 }
 
 /** Names, modes, owners and hashes of the node's certificate directory: "nothing uploaded" compares it. */
@@ -106,6 +93,9 @@ function changes(result: UpResult, op: OpType): number {
  * over SFTP with one `ngcpcfg apply`, rotated in place, repaired after a hand edit, and proven by what
  * each port serves.
  */
+const appliesOn = (): number => appliesOnNode(NODE);
+const configValue = (key: string): string => configValueOn(NODE, key);
+
 describe("e2e: TLS certificates (handbook 15.4) on one node", function () {
   this.timeout(600_000);
   const stackName = `e2e-tls-${process.pid}`;

@@ -19,50 +19,43 @@ export function exportedState(stack: Stack): string {
 }
 
 /**
- * Where `needle` occurs in a decrypted export outside a secret envelope, as `$.a.b[2]` paths with each
- * resource's name, so a leak names its resource and field.
+ * Where `needle` occurs in a decrypted export, as `$.a.b[2]` paths with each resource's name, so a leak names
+ * its resource and field. A secret envelope is skipped (`"skip"`) or opened (`"open"`: its `plaintext` is the
+ * value's JSON).
  */
-export function unmarkedOccurrences(value: unknown, needle: string, path = "$"): string[] {
+function occurrences(value: unknown, needle: string, envelopes: "skip" | "open", path: string): string[] {
   if (typeof value === "string") {
     return value.includes(needle) ? [path] : [];
   }
   if (Array.isArray(value)) {
-    return value.flatMap((item, index) => unmarkedOccurrences(item, needle, `${path}[${index}]`));
+    return value.flatMap((item, index) => occurrences(item, needle, envelopes, `${path}[${index}]`));
   }
   if (typeof value === "object" && value !== null) {
-    if (SECRET_SIG in value) {
-      return [];
-    }
     const record = value as Record<string, unknown>;
+    if (SECRET_SIG in record) {
+      return envelopes === "open" && typeof record.plaintext === "string"
+        ? occurrences(JSON.parse(record.plaintext) as unknown, needle, envelopes, `${path}(secret)`)
+        : [];
+    }
     const named = typeof record.urn === "string" ? `${path}<${record.urn.split("::").pop()}>` : path;
     return Object.entries(record).flatMap(([key, item]) =>
-      unmarkedOccurrences(item, needle, `${named}.${key}`),
+      occurrences(item, needle, envelopes, `${named}.${key}`),
     );
   }
   return [];
 }
 
+/** Where `needle` occurs in a decrypted export outside a secret envelope. */
+export function unmarkedOccurrences(value: unknown, needle: string, path = "$"): string[] {
+  return occurrences(value, needle, "skip", path);
+}
+
 /**
- * Where `needle` occurs in `value` at all, secret envelopes opened (a decrypted export's `plaintext` is the
- * value's JSON): for the outputs of a state exported with `--show-secrets`, which must hold no secret value.
+ * Where `needle` occurs in `value` at all, secret envelopes opened: for the outputs of a state exported with
+ * `--show-secrets`, which must hold no secret value.
  */
 export function occurrencesEvenInSecrets(value: unknown, needle: string, path = "$"): string[] {
-  if (typeof value === "string") {
-    return value.includes(needle) ? [path] : [];
-  }
-  if (Array.isArray(value)) {
-    return value.flatMap((item, index) => occurrencesEvenInSecrets(item, needle, `${path}[${index}]`));
-  }
-  if (typeof value === "object" && value !== null) {
-    const record = value as Record<string, unknown>;
-    if (SECRET_SIG in record && typeof record.plaintext === "string") {
-      return occurrencesEvenInSecrets(JSON.parse(record.plaintext) as unknown, needle, `${path}(secret)`);
-    }
-    return Object.entries(record).flatMap(([key, item]) =>
-      occurrencesEvenInSecrets(item, needle, `${path}.${key}`),
-    );
-  }
-  return [];
+  return occurrences(value, needle, "open", path);
 }
 
 /** Every process's command line on this machine (lab nodes share its PID namespace), sampled until stopped. */
