@@ -51,21 +51,44 @@ trap cleanup EXIT
 
 echo "== tests" >&2
 logs=$(mktemp -d)
+# Every group has a budget: a test or a child process that hangs stops its group, whose log is then printed
+# with where it stood, instead of the whole run going silent until CI's own limit. A group prints its log as
+# soon as it ends (one at a time), so what finished is on record even if a later group is stopped.
+group_budget=${NGCP_FLEET_GROUP_BUDGET:-1500}
 run_group() {
-  local name=$1
+  local name=$1 started=$SECONDS status=0
   shift
-  NGCP_FLEET_LAB_KEEP=1 npx mocha --timeout 600000 "$@" >"$logs/$name.log" 2>&1
+  NGCP_FLEET_LAB_KEEP=1 timeout --kill-after=30 "$group_budget" npx mocha --timeout 600000 "$@" \
+    >"$logs/$name.log" 2>&1 || status=$?
+  report_group "$name" "$status" "$((SECONDS - started))"
+  return "$status"
+}
+report_group() {
+  local name=$1 status=$2 seconds=$3
+  (
+    flock 9
+    echo "== tests: $name (exit $status, ${seconds} s)"
+    cat "$logs/$name.log"
+    if [ "$status" = 124 ] || [ "$status" = 137 ]; then
+      echo "== tests: $name STOPPED after its budget of ${group_budget} s; its last lines are above"
+    fi
+  ) 9>"$logs/.print-lock"
 }
 status=0
 run_group 0-lab "${group_lab[@]}" "$@" || status=1
 # The unit suite once more with the clock 400 days ahead (libfaketime, inherited by every child: openssl,
 # sh, MariaDB): a test that passes today must not fail later because of the date.
 future_clock() {
-  faketime -f +400d node -e 'process.exit(Date.now() > Date.parse(process.argv[1]) + 399 * 864e5 ? 0 : 1)' \
-    "$(date -u +%FT%TZ)" || { echo "faketime did not move the clock" >&2; return 1; }
-  faketime -f +400d npx mocha --timeout 600000 dist/test/unit/*.test.js "$@"
+  local started=$SECONDS status=0
+  (
+    faketime -f +400d node -e 'process.exit(Date.now() > Date.parse(process.argv[1]) + 399 * 864e5 ? 0 : 1)' \
+      "$(date -u +%FT%TZ)" || { echo "faketime did not move the clock" >&2; exit 1; }
+    timeout --kill-after=30 "$group_budget" faketime -f +400d npx mocha --timeout 600000 dist/test/unit/*.test.js "$@"
+  ) >"$logs/4-unit-at-now-plus-400-days.log" 2>&1 || status=$?
+  report_group 4-unit-at-now-plus-400-days "$status" "$((SECONDS - started))"
+  return "$status"
 }
-future_clock "$@" >"$logs/4-unit-at-now-plus-400-days.log" 2>&1 &
+future_clock "$@" &
 future_pid=$!
 run_group 1-main "${group_main[@]}" "$@" &
 main_pid=$!
@@ -77,10 +100,6 @@ wait "$main_pid" || status=1
 wait "$tls_pid" || status=1
 wait "$access_pid" || status=1
 wait "$future_pid" || status=1
-for log in "$logs"/*.log; do
-  echo "== tests: $(basename "$log" .log)"
-  cat "$log"
-done
 passed=0 failed=0 skipped=0
 while read -r p f s; do
   passed=$((passed + p)) failed=$((failed + f)) skipped=$((skipped + s))

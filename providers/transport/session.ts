@@ -433,6 +433,19 @@ export function connect(target: NodeTarget): Promise<NodeSession> {
       settled = true;
       reject(mismatch ?? new NodeUnreachableError(target.name, address, err.message));
     });
+    // ssh2 reports an error for a connection lost before the server's banner, but one lost after it (sshd
+    // gone during key exchange or login) only closes: without this, the pool would keep a connection that
+    // never settles and every later command on the node would wait for it forever.
+    client.on("close", () => {
+      if (settled) {
+        return;
+      }
+      settled = true;
+      reject(
+        mismatch ??
+          new NodeUnreachableError(target.name, address, "the connection closed before the login completed"),
+      );
+    });
     client.connect({
       host: target.host,
       port: target.port ?? 22,

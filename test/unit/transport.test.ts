@@ -1,9 +1,14 @@
 import { strict as assert } from "node:assert";
 import { execFileSync } from "node:child_process";
+import { mkdtempSync, readFileSync, rmSync } from "node:fs";
+import { createServer, type AddressInfo, type Server } from "node:net";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
 import { commandLine, quote } from "../../providers/transport/quote";
 import { redact } from "../../providers/transport/redact";
 import { fingerprint, parsePublicKeyLine } from "../../providers/transport/target";
-import { RemoteCommandError } from "../../providers/transport/errors";
+import { NodeUnreachableError, RemoteCommandError } from "../../providers/transport/errors";
+import { connect } from "../../providers/transport/session";
 
 describe("transport: quoting", () => {
   const cases: [string, string][] = [
@@ -88,4 +93,57 @@ describe("transport: host keys", () => {
       assert.throws(() => parsePublicKeyLine(bad));
     });
   }
+});
+
+describe("transport: a connection lost during the login", function () {
+  // Generous: the assertion is that connect settles at all; before the fix it waited forever.
+  this.timeout(20_000);
+  let server: Server;
+  let port: number;
+  let privateKey: string;
+  let keyDir: string;
+
+  before(async () => {
+    keyDir = mkdtempSync(join(tmpdir(), "ngcp-fleet-transport-"));
+    execFileSync("ssh-keygen", ["-q", "-t", "ed25519", "-N", "", "-f", join(keyDir, "key")]);
+    privateKey = readFileSync(join(keyDir, "key"), "utf8");
+    // What a client sees of an sshd killed after its banner: the banner, then the connection closes
+    // cleanly (FIN) as soon as the client starts its key exchange.
+    server = createServer((socket) => {
+      socket.write("SSH-2.0-OpenSSH_9.2p1 Debian-2+deb12u3\r\n");
+      socket.once("data", () => socket.end());
+      socket.on("error", () => undefined);
+    });
+    await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
+    port = (server.address() as AddressInfo).port;
+  });
+
+  after(() => {
+    server.close();
+    rmSync(keyDir, { recursive: true, force: true });
+  });
+
+  it("GIVEN sshd gone after its banner WHEN connecting THEN connect fails at once, naming the node, not after a timeout", async () => {
+    const started = Date.now();
+    await assert.rejects(
+      connect({
+        name: "ngcp9",
+        host: "127.0.0.1",
+        port,
+        privateKey,
+        trustUnknownHostKey: true,
+        // Longer than the test's own timeout: only the close can end this connect in time.
+        connectTimeoutMs: 60_000,
+      }),
+      (err: Error) => {
+        assert.ok(err instanceof NodeUnreachableError, err.message);
+        assert.match(
+          err.message,
+          /^node ngcp9 \(root@127\.0\.0\.1:\d+\) is unreachable: the connection closed/,
+        );
+        return true;
+      },
+    );
+    assert.ok(Date.now() - started < 10_000, `settled after ${Date.now() - started} ms`);
+  });
 });
