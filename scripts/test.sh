@@ -17,18 +17,19 @@ echo "== lint" >&2
 npx eslint . && npx prettier --check . >/dev/null
 export PATH="$root/.pulumi/bin:$PATH"
 
-# Nodes ngcp4, ngcp5, ngcp12-14: TLS, backup, the provider package, a node added to a converged stack, the
-# fault matrix.
+# Nodes ngcp4, ngcp5, ngcp13, ngcp14: TLS, backup, a node added to a converged stack, the fault matrix.
 group_tls_backup=(
   dist/test/provider/tls.provider.test.js dist/test/e2e/tls.e2e.test.js
   dist/test/provider/backup.provider.test.js dist/test/e2e/backup.e2e.test.js
-  dist/test/e2e/providerPackage.e2e.test.js dist/test/e2e/newNode.e2e.test.js dist/test/e2e/faults.e2e.test.js
+  dist/test/e2e/newNode.e2e.test.js dist/test/e2e/faults.e2e.test.js
 )
-# Nodes ngcp3, ngcp6, ngcp9-11: firewall, credentials, rollout of several stacks, converged audit.
+# Nodes ngcp3, ngcp6, ngcp9-12: firewall, credentials, rollout of several stacks, converged audit, the
+# provider package.
 group_access=(
   dist/test/provider/firewall.test.js dist/test/e2e/firewall.e2e.test.js
   dist/test/provider/credentials.*.test.js dist/test/e2e/credentials.e2e.test.js
   dist/test/e2e/rolloutStacks.e2e.test.js dist/test/e2e/audit.converged.e2e.test.js
+  dist/test/e2e/providerPackage.e2e.test.js
 )
 # The lab's own lifecycle tests run alone, before the groups: `lab up` replaces a node that looks unhealthy,
 # and a node of another group may be restarting its services at that moment.

@@ -434,8 +434,8 @@ export function connect(target: NodeTarget): Promise<NodeSession> {
       reject(mismatch ?? new NodeUnreachableError(target.name, address, err.message));
     });
     // ssh2 reports an error for a connection lost before the server's banner, but one lost after it (sshd
-    // gone during key exchange or login) only closes: without this, the pool would keep a connection that
-    // never settles and every later command on the node would wait for it forever.
+    // gone during key exchange or login, or too busy: mscdex/ssh2#928) only closes. Without this, the pool
+    // would keep a connection that never settles and every later command on the node would wait forever.
     client.on("close", () => {
       if (settled) {
         return;
