@@ -31,6 +31,7 @@ import {
 } from "./nodeReads";
 import { RemoteCommandError } from "../transport/errors";
 import { sessionFor } from "../transport/session";
+import { targetMoved } from "../systemAccounts/providerKit";
 import type { NodeTarget } from "../transport/target";
 import type { BackupInputs } from "./inputs";
 import {
@@ -288,8 +289,9 @@ function sameValue(a: unknown, b: unknown): boolean {
   return false;
 }
 
+/** The same machine: its name and address. The SSH port and login are only the way in (an update). */
 function sameNode(a: NodeTarget | undefined, b: NodeTarget | undefined): boolean {
-  return a?.host === b?.host && (a?.port ?? 22) === (b?.port ?? 22) && a?.name === b?.name;
+  return a?.host === b?.host && a?.name === b?.name;
 }
 
 /** Runs the installed script now (the way `up` repairs backup drift); the error carries the run's stderr. */
@@ -342,7 +344,7 @@ export const backupScheduleProvider: pulumi.dynamic.ResourceProvider = {
       (olds.mysqlPasswordSecret ?? "") !== (news.mysqlPasswordSecret ?? "") ||
       !sameValue(olds.files, news.files) ||
       (olds.health ?? HEALTHY) !== (news.health ?? HEALTHY) ||
-      replaces.length > 0;
+      targetMoved(olds.target, news.target);
     return { changes: changed, replaces, deleteBeforeReplace: true };
   },
 

@@ -82,15 +82,30 @@ export class NodeSession {
   private sftpChannel: Promise<SFTPWrapper> | undefined;
   private activeChannels = 0;
   private readonly waiting: (() => void)[] = [];
+  /**
+   * Rejects when the connection is gone. Every request races it: ssh2 fails the SFTP requests pending when a
+   * connection closes, but silently keeps any made after that (a clean-up after a failed write, or the next
+   * step of a procedure that holds this session) and never answers them.
+   */
+  private readonly lost: Promise<never>;
   closed = false;
 
   constructor(
     readonly target: NodeTarget,
     readonly client: Client,
   ) {
-    client.on("close", () => {
-      this.closed = true;
+    this.lost = new Promise<never>((_resolve, reject) => {
+      client.on("close", () => {
+        this.closed = true;
+        reject(new NodeUnreachableError(target.name, describeTarget(target), "the connection was lost"));
+      });
     });
+    this.lost.catch(() => undefined);
+  }
+
+  /** The request's outcome, or the connection's loss if that comes first (or came before). */
+  private whileConnected<T>(request: Promise<T>): Promise<T> {
+    return Promise.race([this.lost, request]);
   }
 
   /**
@@ -159,6 +174,10 @@ export class NodeSession {
         });
         channel.end(options.stdin ?? "");
       });
+      if (result.exitCode === -1 && result.signal === undefined && this.closed) {
+        // The channel closed with the connection, before any exit status: say so, not "exit code null".
+        await this.lost;
+      }
       const ok = options.okExitCodes ?? [0];
       if (!ok.includes(result.exitCode)) {
         throw new RemoteCommandError(
@@ -184,9 +203,11 @@ export class NodeSession {
   private async openExecChannel(line: string): Promise<ClientChannel> {
     for (let attempt = 1; ; attempt++) {
       try {
-        return await new Promise<ClientChannel>((resolve, reject) => {
-          this.client.exec(line, (err, stream) => (err ? reject(err) : resolve(stream)));
-        });
+        return await this.whileConnected(
+          new Promise<ClientChannel>((resolve, reject) => {
+            this.client.exec(line, (err, stream) => (err ? reject(err) : resolve(stream)));
+          }),
+        );
       } catch (err) {
         if (attempt >= 6 || !/Channel open failure/.test((err as Error).message)) {
           throw err;
@@ -203,17 +224,19 @@ export class NodeSession {
       return stdout.startsWith("present\n") ? Buffer.from(stdout.slice(8), "base64") : undefined;
     }
     const sftp = await this.sftp();
-    return new Promise((resolve, reject) => {
-      sftp.readFile(path, (err: NodeJS.ErrnoException | undefined | null, data: Buffer) => {
-        if (err) {
-          // SFTP status 2 is "no such file".
-          return (err as { code?: unknown }).code === 2
-            ? resolve(undefined)
-            : reject(this.sftpError("read", path, err));
-        }
-        resolve(data);
-      });
-    });
+    return this.whileConnected(
+      new Promise((resolve, reject) => {
+        sftp.readFile(path, (err: NodeJS.ErrnoException | undefined | null, data: Buffer) => {
+          if (err) {
+            // SFTP status 2 is "no such file".
+            return (err as { code?: unknown }).code === 2
+              ? resolve(undefined)
+              : reject(this.sftpError("read", path, err));
+          }
+          resolve(data);
+        });
+      }),
+    );
   }
 
   /** A file's permission bits and owner; `undefined` when it does not exist. */
@@ -232,16 +255,18 @@ export class NodeSession {
         : { mode: parseInt(mode, 8), uid: Number(uid), gid: Number(gid) };
     }
     const sftp = await this.sftp();
-    return new Promise((resolve, reject) => {
-      sftp.stat(path, (err, stats) => {
-        if (err) {
-          return (err as { code?: unknown }).code === 2
-            ? resolve(undefined)
-            : reject(this.sftpError("stat", path, err));
-        }
-        resolve({ mode: stats.mode & 0o7777, uid: stats.uid, gid: stats.gid });
-      });
-    });
+    return this.whileConnected(
+      new Promise((resolve, reject) => {
+        sftp.stat(path, (err, stats) => {
+          if (err) {
+            return (err as { code?: unknown }).code === 2
+              ? resolve(undefined)
+              : reject(this.sftpError("stat", path, err));
+          }
+          resolve({ mode: stats.mode & 0o7777, uid: stats.uid, gid: stats.gid });
+        });
+      }),
+    );
   }
 
   /**
@@ -265,8 +290,10 @@ export class NodeSession {
     }
     const sftp = await this.sftp();
     const call = <T>(what: string, fn: (cb: (err: Error | null | undefined, value?: T) => void) => void) =>
-      new Promise<T>((resolve, reject) =>
-        fn((err, value) => (err ? reject(this.sftpError(what, path, err)) : resolve(value as T))),
+      this.whileConnected(
+        new Promise<T>((resolve, reject) =>
+          fn((err, value) => (err ? reject(this.sftpError(what, path, err)) : resolve(value as T))),
+        ),
       );
     // Created with the final mode so a secret is never readable, not even briefly.
     const handle = await call<Buffer>("open", (cb) => sftp.open(temp, "w", { mode }, cb));
@@ -296,25 +323,36 @@ export class NodeSession {
 
   /** Opens a TCP stream from the node to one of its own ports (e.g. MariaDB on 127.0.0.1:3306). */
   async forward(host: string, port: number): Promise<ClientChannel> {
-    return new Promise((resolve, reject) => {
-      this.client.forwardOut("127.0.0.1", 0, host, port, (err, stream) =>
-        err
-          ? reject(
-              new Error(`node ${this.target.name}: cannot open a tunnel to ${host}:${port}: ${err.message}`),
-            )
-          : resolve(stream),
-      );
-    });
+    return this.whileConnected(
+      new Promise((resolve, reject) => {
+        this.client.forwardOut("127.0.0.1", 0, host, port, (err, stream) =>
+          err
+            ? reject(
+                new Error(
+                  `node ${this.target.name}: cannot open a tunnel to ${host}:${port}: ${err.message}`,
+                ),
+              )
+            : resolve(stream),
+        );
+      }),
+    );
   }
 
   private sftp(): Promise<SFTPWrapper> {
     if (!this.sftpChannel) {
-      this.sftpChannel = new Promise<SFTPWrapper>((resolve, reject) => {
-        this.client.sftp((err, sftp) => (err ? reject(err) : resolve(sftp)));
-      });
-      this.sftpChannel.catch(() => {
-        this.sftpChannel = undefined;
-      });
+      const opening = this.whileConnected(
+        new Promise<SFTPWrapper>((resolve, reject) => {
+          this.client.sftp((err, sftp) => (err ? reject(err) : resolve(sftp)));
+        }),
+      );
+      this.sftpChannel = opening;
+      const forget = () => {
+        if (this.sftpChannel === opening) {
+          this.sftpChannel = undefined;
+        }
+      };
+      // A channel closed on its own (the connection still up) is opened again by the next request.
+      opening.then((sftp) => sftp.on("close", forget), forget);
     }
     return this.sftpChannel;
   }

@@ -5,7 +5,7 @@
  * wave), after e2e/newNode in the same group.
  */
 import { strict as assert } from "node:assert";
-import { execFileSync, spawnSync } from "node:child_process";
+import { execFileSync, spawn, spawnSync } from "node:child_process";
 import type { Stack } from "@pulumi/pulumi/automation";
 import { openStack } from "../../engine/automation";
 import { labStatus } from "../../lab";
@@ -61,6 +61,61 @@ function cutSsh(node: string): { restore(): void } {
   return {
     restore: () => {
       inNetns(node, ["iptables", "-D", "INPUT", ...DROP_SSH]);
+    },
+  };
+}
+
+/** New connections to a node's port 22 go to its port 2222 instead (existing ones keep going to sshd). */
+const TO_RELAY = [
+  "-p",
+  "tcp",
+  "--dport",
+  "22",
+  "-j",
+  "REDIRECT",
+  "--to-ports",
+  "2222",
+  "-m",
+  "comment",
+  "--comment",
+  "e2e-fault",
+];
+
+/**
+ * An sshd that goes away during every login: new connections to the node's port 22 reach a relay in its
+ * network namespace, which passes the real sshd's banner on and nothing after it, then closes both sides
+ * cleanly (FIN) during the key exchange: what a client sees of sshd killed, or shedding load, after its
+ * banner. `restore` gives port 22 back to sshd.
+ */
+async function sshdLostAfterBanner(node: string): Promise<{ restore(): void }> {
+  const relay = `
+    const net = require("node:net");
+    net.createServer((client) => {
+      const sshd = net.connect(22, "127.0.0.1");
+      let banner = true;
+      sshd.on("data", (chunk) => {
+        if (!banner) return;
+        const end = chunk.indexOf("\\n");
+        client.write(end < 0 ? chunk : chunk.subarray(0, end + 1));
+        if (end >= 0) {
+          banner = false;
+          setTimeout(() => { client.end(); sshd.end(); }, 100);
+        }
+      });
+      for (const socket of [client, sshd]) socket.on("error", () => undefined);
+    }).listen(2222, () => console.log("listening"));`;
+  const child = spawn("ip", ["netns", "exec", namespaceOf(node), process.execPath, "-e", relay], {
+    stdio: ["ignore", "pipe", "inherit"],
+  });
+  await new Promise<void>((resolve, reject) => {
+    child.stdout.once("data", () => resolve());
+    child.once("exit", (code) => reject(new Error(`the relay on ${node} ended (exit ${code})`)));
+  });
+  inNetns(node, ["iptables", "-t", "nat", "-I", "PREROUTING", ...TO_RELAY]);
+  return {
+    restore: () => {
+      inNetns(node, ["iptables", "-t", "nat", "-D", "PREROUTING", ...TO_RELAY]);
+      child.kill();
     },
   };
 }
@@ -136,6 +191,7 @@ describe("e2e: the fault matrix (ngcp13, ngcp14)", function () {
     for (const node of [CANARY, SECOND]) {
       // SSH back first: the clean-up below logs in.
       inNetns(node, ["sh", "-c", `iptables -D INPUT ${DROP_SSH.join(" ")} 2>/dev/null || true`]);
+      inNetns(node, ["sh", "-c", `iptables -t nat -D PREROUTING ${TO_RELAY.join(" ")} 2>/dev/null || true`]);
       nodeShell(node, "umount /etc/ngcp-config 2>/dev/null || true");
     }
     await disposeStack(stack, stackName);
@@ -231,9 +287,11 @@ describe("e2e: the fault matrix (ngcp13, ngcp14)", function () {
 
   it("sshd of the second wave's node gone in the middle of up: the canary stays converged, the error names the node, a re-run converges the rest", async () => {
     const applies = [appliesOn(CANARY), appliesOn(SECOND)];
+    const canaryBefore = configSha(CANARY);
     const secondBefore = configSha(SECOND);
     await configure("low");
-    // WHEN the canary has applied (its wave is done) the second node's sshd goes away
+    // WHEN the canary's config is being written (the second wave can start only after its apply and health
+    // gate) the second node's sshd goes away: its connection from the refresh is killed, new ones dropped
     const abort = new AbortController();
     const running = stack.up({ signal: abort.signal });
     const outcome = running.then(
@@ -241,15 +299,15 @@ describe("e2e: the fault matrix (ngcp13, ngcp14)", function () {
       (err: Error) => err,
     );
     const deadline = Date.now() + 300_000;
-    while (appliesOn(CANARY) === applies[0]) {
-      assert.ok(Date.now() < deadline, "the canary never applied");
+    while (configSha(CANARY) === canaryBefore) {
+      assert.ok(Date.now() < deadline, "the canary was never written");
       await new Promise((resolve) => setTimeout(resolve, 200));
     }
     const cut = cutSsh(SECOND);
     let failure: Error | undefined;
     try {
-      // An up that does not end is the failure this case exists for (a connection lost during the login
-      // once left the provider waiting forever): bounded, so the node gets its sshd back either way.
+      // An up that does not end is the failure this case exists for (a lost connection once left the
+      // provider waiting forever on an SFTP request): bounded, so the node gets its sshd back either way.
       failure = await endsWithin(outcome, 180_000, () => abort.abort());
     } finally {
       cut.restore();
@@ -264,6 +322,36 @@ describe("e2e: the fault matrix (ngcp13, ngcp14)", function () {
     await stack.up({});
     assert.deepEqual([appliesOn(CANARY), appliesOn(SECOND)], [applies[0] + 1, applies[1] + 1]);
     assert.equal(configValue(SECOND, "kamailio.lb.shm_mem"), "64");
+    await stack.preview({ expectNoChanges: true });
+  });
+
+  it("sshd lost during every login (after its banner): the run fails at once naming the node, nothing written", async () => {
+    // GIVEN a converged stack (nothing for the up to do but its refresh, which logs in to every node)
+    const before = [configSha(CANARY), configSha(SECOND)];
+    const applies = [appliesOn(CANARY), appliesOn(SECOND)];
+    const fault = await sshdLostAfterBanner(SECOND);
+    let failure: Error | undefined;
+    try {
+      const abort = new AbortController();
+      const outcome = stack.up({ signal: abort.signal }).then(
+        () => undefined,
+        (err: Error) => err,
+      );
+      // Before the fix this up never ended: ssh2 reports such a close with no error, and the provider
+      // waited for a connection that never settled.
+      failure = await endsWithin(outcome, 120_000, () => abort.abort());
+    } finally {
+      fault.restore();
+    }
+    assert.ok(failure, "up must fail while a node's sshd drops every login");
+    assert.match(
+      failure.message,
+      new RegExp(
+        `node ${SECOND} \\(root@[0-9.]+:22\\) is unreachable: the connection closed before the login completed`,
+      ),
+    );
+    assert.deepEqual([configSha(CANARY), configSha(SECOND)], before, "no node was written");
+    assert.deepEqual([appliesOn(CANARY), appliesOn(SECOND)], applies);
     await stack.preview({ expectNoChanges: true });
   });
 

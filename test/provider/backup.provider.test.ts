@@ -97,6 +97,16 @@ describe("BackupSchedule provider on a lab node (real sshd, cron, MariaDB)", fun
       inputs,
     );
     assert.equal(edited.changes, true);
+    // A new SSH port or login is the same machine reached another way: an update, never a replacement (whose
+    // delete would take the node's backups down before the new way in is proven).
+    const outputs = { ...inputs } as BackupScheduleOutputs;
+    const moved = await provider.diff("id", outputs, { ...inputs, target: { ...inputs.target, port: 2222 } });
+    assert.deepEqual([moved.changes, moved.replaces], [true, []]);
+    const other = await provider.diff("id", outputs, {
+      ...inputs,
+      target: { ...inputs.target, host: "198.18.9.9" },
+    });
+    assert.deepEqual(other.replaces, ["target"]);
   });
 
   it("creates, reads a removed cron file as drift, and deletes twice while keeping the backups", async () => {

@@ -147,6 +147,32 @@ describe("transport on lab nodes (real sshd, real MariaDB)", function () {
     );
     assert.ok(Date.now() - started < 8000);
   });
+
+  it("GIVEN a connection the node dropped WHEN a file is read, stat'ed or written or a command runs on it THEN each fails at once, naming the node", async () => {
+    // GIVEN a connection of its own, its SFTP channel open
+    const session = await connect(labTarget("ngcp1"));
+    assert.equal((await session.readFile("/etc/hostname"))?.toString().trim(), "ngcp1");
+    // WHEN the node's sshd process serving it ("sshd: root@notty", the shell's parent) is killed; the
+    // listener stays
+    const serving = (await session.exec(["sh", "-c", 'ps -o pid=,args= -p "$PPID"'])).stdout.trim();
+    assert.match(serving, /^\d+ sshd: root@notty$/);
+    nodeShell("ngcp1", `kill -9 ${serving.split(" ")[0]}`);
+    for (let waited = 0; !session.closed; waited += 50) {
+      assert.ok(waited < 10_000, "the client saw the connection close");
+      await new Promise((resolve) => setTimeout(resolve, 50));
+    }
+    // THEN every request fails with the loss, none waits (ssh2 never answers an SFTP request sent after a close)
+    const lost = (err: unknown) =>
+      err instanceof NodeUnreachableError &&
+      /^node ngcp1 \(root@[0-9.]+:22\) is unreachable: the connection was lost$/.test(err.message);
+    const started = Date.now();
+    await assert.rejects(session.readFile("/etc/hostname"), lost);
+    await assert.rejects(session.stat("/etc/hostname"), lost);
+    await assert.rejects(session.writeFileAtomic("/root/ngcp-fleet-lost-test", "x"), lost);
+    await assert.rejects(session.exec(["true"]), lost);
+    assert.ok(Date.now() - started < 2000, `failed after ${Date.now() - started} ms`);
+    assert.equal(nodeShell("ngcp1", "ls -a /root | grep -c ngcp-fleet-lost-test || true").trim(), "0");
+  });
 });
 
 describe("transport with a non-root login and ssh.sudo (real sudo on a lab node)", function () {
