@@ -14,19 +14,8 @@ import {
 } from "./features";
 import type { ClusterSpec, NodeSpec } from "./schema";
 import { targetFor } from "./targets";
+import type { SourceLists } from "../providers/firewall/inputs";
 import type { NodeTarget } from "../providers/transport/target";
-
-/** Networks split by address family. */
-export interface FamilySources {
-  readonly ipv4: readonly string[];
-  readonly ipv6: readonly string[];
-}
-
-/** The stack-config key of each entry of a {@link FamilySources}, in the same order. */
-export interface FamilyKeys {
-  readonly ipv4: readonly string[];
-  readonly ipv6: readonly string[];
-}
 
 export interface ResolvedNode {
   readonly name: string;
@@ -41,11 +30,11 @@ export interface ResolvedNode {
    * The networks allowed to the admin ports (table 9): the node's `firewall.adminSources` when set, else the
    * cluster's `adminSources`, split by family. Every consumer (firewall, audit) reads this one value.
    */
-  readonly adminSources: FamilySources;
+  readonly adminSources: SourceLists;
   /** Whether `adminSources` came from `firewall.adminSources` (else from the cluster's list). */
   readonly adminSourcesFrom: "firewall.adminSources" | "adminSources";
-  /** The stack key each entry of `adminSources` was written under, for messages. */
-  readonly adminSourceKeys: FamilyKeys;
+  /** The stack key each entry of `adminSources` was written under (same shape and order), for messages. */
+  readonly adminSourceKeys: SourceLists;
   /** The managed features' settings, typed; a feature absent here is unmanaged on this node. */
   readonly features: Partial<FeatureSettings>;
 }
@@ -95,7 +84,7 @@ function familyOf(network: string): "ipv4" | "ipv6" {
 }
 
 /** Splits a mixed list of networks by family. */
-export function splitFamilies(networks: readonly string[]): FamilySources {
+export function splitFamilies(networks: readonly string[]): SourceLists {
   return {
     ipv4: networks.filter((network) => familyOf(network) === "ipv4"),
     ipv6: networks.filter((network) => familyOf(network) === "ipv6"),
@@ -103,7 +92,7 @@ export function splitFamilies(networks: readonly string[]): FamilySources {
 }
 
 /** The stack key of each entry of the cluster's mixed list once split: `ngcp-fleet:adminSources[3]`. */
-function clusterSourceKeys(networks: readonly string[]): FamilyKeys {
+function clusterSourceKeys(networks: readonly string[]): SourceLists {
   const keyed = networks.map((network, index) => ({
     family: familyOf(network),
     key: `ngcp-fleet:adminSources[${index}]`,

@@ -27,6 +27,30 @@ const nodeName = z
 /** Handbook edition of a node's config keys: "current" = seed 001, "older" = seed 000. */
 const edition = z.enum(["current", "older"]);
 
+/**
+ * Each feature's settings, as the cluster and each node may give them: its schema in spec/features/ (every key,
+ * its default and handbook section), any part of it. Merged settings are validated again per node
+ * (spec/resolve.ts), where a part set for the cluster may meet a node's override.
+ */
+const featureSettings = {
+  /** Table-10 tunables (handbook 15.7): profile, sizing, explicit values. @default unmanaged */
+  performance: overrideSchema(FEATURE_SCHEMAS.performance).optional(),
+  /** Certificates of the web interfaces and SIP over TLS (handbook 15.4). @default unmanaged */
+  tls: overrideSchema(FEATURE_SCHEMAS.tls).optional(),
+  /** INPUT filtering for tables 8 and 9, the RTPENGINE rule (handbook 15.2). @default unmanaged */
+  firewall: overrideSchema(FEATURE_SCHEMAS.firewall).optional(),
+  /** MySQL root password and extra users (handbook 15.3). @default unmanaged */
+  mysql: overrideSchema(FEATURE_SCHEMAS.mysql).optional(),
+  /** cdrexport login, root password, preinstalled authorized_keys (handbook 15.3). @default unmanaged */
+  systemAccounts: overrideSchema(FEATURE_SCHEMAS.systemAccounts).optional(),
+  /** Sipwise support access enabled or disabled (handbook 15.1). @default unmanaged */
+  supportAccess: overrideSchema(FEATURE_SCHEMAS.supportAccess).optional(),
+  /** Web `administrator` and `ngcpsoap` passwords (handbook 15.3). @default unmanaged */
+  webCredentials: overrideSchema(FEATURE_SCHEMAS.webCredentials).optional(),
+  /** Backup schedule (handbook 15.5.1). @default unmanaged */
+  backup: overrideSchema(FEATURE_SCHEMAS.backup).optional(),
+};
+
 export const NodeSpecSchema = z.strictObject({
   /** Node name: resource names and messages use it. */
   name: nodeName,
@@ -41,14 +65,7 @@ export const NodeSpecSchema = z.strictObject({
   /** Handbook edition of this node's config.yml. @default detected from the node */
   edition: edition.optional(),
   /** Overrides of the cluster-wide feature settings for this node (any part; merged at every depth). */
-  performance: overrideSchema(FEATURE_SCHEMAS.performance).optional(),
-  tls: overrideSchema(FEATURE_SCHEMAS.tls).optional(),
-  firewall: overrideSchema(FEATURE_SCHEMAS.firewall).optional(),
-  mysql: overrideSchema(FEATURE_SCHEMAS.mysql).optional(),
-  systemAccounts: overrideSchema(FEATURE_SCHEMAS.systemAccounts).optional(),
-  supportAccess: overrideSchema(FEATURE_SCHEMAS.supportAccess).optional(),
-  webCredentials: overrideSchema(FEATURE_SCHEMAS.webCredentials).optional(),
-  backup: overrideSchema(FEATURE_SCHEMAS.backup).optional(),
+  ...featureSettings,
 });
 
 export const SshSpecSchema = z.strictObject({
@@ -87,25 +104,8 @@ export const ClusterSpecSchema = z
       .default({ canary: 1, batchSize: 10, haPairs: [] }),
     /** Handbook edition of the nodes' config.yml. @default detected from each node */
     edition: edition.optional(),
-    // Each feature: its schema in spec/features/ (every key, its default and handbook section). A feature
-    // set here applies to every node; `nodes[].<feature>` overrides parts of it. Merged settings are
-    // validated again per node (spec/resolve.ts), where a part set here may meet a node's override.
-    /** Table-10 tunables (handbook 15.7): profile, sizing, explicit values. @default unmanaged */
-    performance: overrideSchema(FEATURE_SCHEMAS.performance).optional(),
-    /** Certificates of the web interfaces and SIP over TLS (handbook 15.4). @default unmanaged */
-    tls: overrideSchema(FEATURE_SCHEMAS.tls).optional(),
-    /** INPUT filtering for tables 8 and 9, the RTPENGINE rule (handbook 15.2). @default unmanaged */
-    firewall: overrideSchema(FEATURE_SCHEMAS.firewall).optional(),
-    /** MySQL root password and extra users (handbook 15.3). @default unmanaged */
-    mysql: overrideSchema(FEATURE_SCHEMAS.mysql).optional(),
-    /** cdrexport login, root password, preinstalled authorized_keys (handbook 15.3). @default unmanaged */
-    systemAccounts: overrideSchema(FEATURE_SCHEMAS.systemAccounts).optional(),
-    /** Sipwise support access enabled or disabled (handbook 15.1). @default unmanaged */
-    supportAccess: overrideSchema(FEATURE_SCHEMAS.supportAccess).optional(),
-    /** Web `administrator` and `ngcpsoap` passwords (handbook 15.3). @default unmanaged */
-    webCredentials: overrideSchema(FEATURE_SCHEMAS.webCredentials).optional(),
-    /** Backup schedule (handbook 15.5.1). @default unmanaged */
-    backup: overrideSchema(FEATURE_SCHEMAS.backup).optional(),
+    // A feature set here applies to every node; `nodes[].<feature>` overrides parts of it.
+    ...featureSettings,
   })
   .superRefine((spec, ctx) => {
     const seen = new Map<string, number>();
